@@ -1,0 +1,84 @@
+/* ntpauth/exchange.h - request/reply pairing and the findings built on it.
+ *
+ * Shared by the analyzer and the Wireshark plugin so that both report the same downgrade,
+ * key-mismatch and spoofing findings. Memory is bounded: the pairing table holds at most
+ * `max_entries` outstanding requests and forgets those older than `max_age` seconds. */
+#ifndef NTPAUTH_EXCHANGE_H
+#define NTPAUTH_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntpauth/packet.h"
+#include "ntpauth/verify.h"
+
+typedef struct {
+  uint8_t family;        /* 4 or 6 */
+  uint8_t addr[16];      /* IPv4 in the first 4 bytes */
+  uint16_t port;
+} nta_endpoint;
+
+/* "192.0.2.1" / "2001:db8::1" */
+void nta_endpoint_addr_str(const nta_endpoint *ep, char *out, size_t outlen);
+
+typedef struct {
+  uint64_t frame;        /* 1-based frame number */
+  int64_t time_sec;      /* capture time, Unix */
+  uint32_t time_nsec;
+  nta_endpoint src, dst;
+  const nta_packet *pkt;
+  const nta_verify_result *vr;
+} nta_observation;
+
+typedef enum {
+  NTA_F_DOWNGRADE = 0,     /* authenticated request answered without a MAC */
+  NTA_F_KEY_MISMATCH,      /* reply signed with another key than its request */
+  NTA_F_CRYPTO_NAK_REPLY,  /* request answered by a crypto-NAK */
+  NTA_F_UNSOLICITED,       /* reply answering no request seen (zero/unknown origin): spoofing? */
+  NTA_F_REPLAY,            /* transmit timestamp seen before from the same source */
+  NTA_F_KOD,               /* Kiss-o'-Death (code in text) */
+  NTA_F_MD5,               /* MD5 still in use */
+  NTA_F_SHARED_KEY,        /* one key used by several clients or servers */
+  NTA_F_WEAK_KEY,          /* a keyfile key that is weak (MD5, short) - from nta_exchange_audit_keys */
+  NTA_F_COUNT
+} nta_finding_kind;
+
+/* Stable machine names: "downgrade", "key_mismatch", "crypto_nak_reply", "unsolicited_reply",
+ * "replay", "kod", "md5_in_use", "shared_key", "weak_key". */
+const char *nta_finding_name(nta_finding_kind k);
+
+typedef struct {
+  nta_finding_kind kind;
+  uint64_t frame;          /* frame it was found on (0 for keyfile audits) */
+  uint64_t related_frame;  /* e.g. the request frame; 0 if none */
+  uint32_t key_id;
+  char text[NTA_REASON_MAX];
+} nta_finding;
+
+#define NTA_MAX_FINDINGS_PER_PACKET 4
+
+typedef struct {
+  bool is_reply;           /* mode 2 or 4 (answer to mode 1 / 3) */
+  bool matched;            /* a reply that matched a request */
+  uint64_t request_frame;  /* for a matched reply */
+  bool has_timing;
+  double offset, delay;    /* seconds, for a matched reply (client clock vs server) */
+  bool timing_trusted;     /* both directions verified good */
+  nta_finding findings[NTA_MAX_FINDINGS_PER_PACKET];
+  uint8_t n_findings;
+} nta_exchange_result;
+
+typedef struct nta_exchange nta_exchange;
+
+nta_exchange *nta_exchange_create(size_t max_entries, uint32_t max_age_sec);
+void nta_exchange_destroy(nta_exchange *ex);
+
+/* Feed packets in capture order. Fills `out`. Shared-key and MD5 findings are reported once per
+ * key (the first time they become true). */
+void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exchange_result *out);
+
+/* Findings about the keyfile itself (weak keys). Returns how many were written. */
+size_t nta_exchange_audit_keys(const nta_keyring *kr, nta_finding *out, size_t max);
+
+#endif

@@ -4,7 +4,24 @@
  * through bytes.h only. It does not decide which key is used: because real traffic breaks the
  * RFC 7822 rule (chrony's full-length NTPv3 MACs, ntpdig's full-length NTPv4 MACs, key IDs whose
  * low 16 bits look like an EF length), it lists every plausible way to split the trailer
- * (extension fields + key ID + digest) and verify.h picks the split a configured key explains. */
+ * (extension fields + key ID + digest) and verify.h picks the split a configured key explains.
+ *
+ * Readings listed (facts §2, §3, §7):
+ *  - Modes 0-5 need >= 48 bytes and a length that is a multiple of 4 (chrony's rule), VN 1-4.
+ *  - Any version: exactly 4 zero bytes after the header = CRYPTO_NAK.
+ *  - NTPv1-3: one reading, the whole trailer = key ID + digest (any digest length >= 0), except
+ *    v3 MS-SNTP: a 20-byte trailer with non-zero key word and 16 zero bytes (MSSNTP) or any
+ *    72-byte trailer (MSSNTP_EXT).
+ *  - NTPv4: the RFC 7822 walk (remaining 0 = done, 20/24 = MAC, more = an EF of >= 16 bytes).
+ *    Wherever the rest could be key ID + an untruncated 28/32/48/64-byte digest, that MAC reading
+ *    is listed too (rfc7822 = false), before the walk goes on with the EF; this is what Wireshark
+ *    4.0 misses for SHA384 with key 20 and SHA512 with key 32. A walk ending after an EF shorter
+ *    than 28 bytes with no MAC (e.g. EF16 alone) is listed as NONE with rfc7822 = false.
+ *  - Mode 6: the authenticator after the data padded to 8 (preferred, RFC 1305 layout), padded
+ *    to 4, or at offset 12 (error replies / count 0); each only if what follows is 0 bytes or
+ *    key ID + 16/20/28/32/48/64 bytes. Padding content is never checked.
+ *  - Mode 7 (private): only LI/VN/mode are decoded; no split (n_splits 0, primary -1), never
+ *    malformed, whatever the length: verify reports it as not checked. */
 #ifndef NTPAUTH_PACKET_H
 #define NTPAUTH_PACKET_H
 
@@ -28,7 +45,7 @@ typedef enum {
   NTA_TRAILER_MAC,         /* key ID + digest */
   NTA_TRAILER_CRYPTO_NAK,  /* exactly 4 zero bytes right after the 48-byte header */
   NTA_TRAILER_MSSNTP,      /* NTPv3 20-byte trailer: non-zero RID (little-endian) + 16 zero bytes */
-  NTA_TRAILER_MSSNTP_EXT   /* NTPv3 72-byte MS-SNTP "extended" trailer */
+  NTA_TRAILER_MSSNTP_EXT   /* NTPv3 72-byte MS-SNTP "extended" trailer (digest_len 68) */
 } nta_trailer_kind;
 
 typedef struct {
@@ -42,7 +59,8 @@ typedef struct {
 typedef struct {
   nta_trailer_kind kind;
   uint8_t n_efs;
-  bool rfc7822;          /* this is the reading RFC 7822 (and chrony) prescribes */
+  bool rfc7822;          /* the reading RFC 7822 (and chrony) prescribes; v1-3: the only reading;
+                            mode 6: the preferred layout (8-aligned, else the first that fits) */
   uint32_t mac_offset;   /* offset of the key ID = length of the MAC'd data; for NONE: packet length */
   uint32_t key_id;       /* MAC: big-endian key ID. MS-SNTP: the RID read little-endian */
   uint16_t digest_len;   /* bytes after the key ID (0 for crypto-NAK) */
@@ -59,8 +77,12 @@ typedef struct {
   uint32_t wire_len;
 
   nta_pkt_state state;
-  char reason[NTA_REASON_MAX];  /* for MALFORMED: starts with "truncated" when the capture was cut */
-  bool header_ok;               /* the fixed header (48 or 12 bytes) was fully captured */
+  /* For MALFORMED: why; starts with "truncated" when the capture was cut. For OK with
+   * primary == -1 (splits exist, none is the RFC 7822 reading): why the RFC walk failed, e.g.
+   * "extension field at offset 48 has length 1 (< 16)". Empty otherwise. */
+  char reason[NTA_REASON_MAX];
+  bool header_ok;               /* the fixed header (48 or 12 bytes) was fully captured and
+                                   decoded (mode 7: the first byte, the only one decoded) */
 
   uint8_t li, version, mode;
 
@@ -80,17 +102,22 @@ typedef struct {
 
   /* EF walk and trailer readings. */
   nta_ef efs[NTA_MAX_EFS];
-  uint8_t n_efs;          /* EFs found along the longest walk */
-  nta_split splits[NTA_MAX_SPLITS];
-  uint8_t n_splits;
-  int8_t primary;         /* index of the RFC 7822 reading (or the only one); -1 when none is valid */
+  uint8_t n_efs;          /* EFs found along the (single) walk, also past a point where a
+                             long-MAC reading branched off; more than NTA_MAX_EFS -> malformed */
+  nta_split splits[NTA_MAX_SPLITS];  /* in walk order (smallest mac_offset first, mode 6: by
+                                        preference); no two equal */
+  uint8_t n_splits;       /* 0 -> MALFORMED (except mode 7) */
+  int8_t primary;         /* index of the split with rfc7822 set; -1 when there is none (mode 7,
+                             malformed, or only non-RFC readings such as a full-length v4 MAC) */
   bool ambiguous;         /* more than one split */
-  bool has_nts;           /* an NTS EF type (0x0104/0x0204/0x0304/0x0404) is present */
+  bool has_nts;           /* an NTS EF type (0x0104/0x0204/0x0304/0x0404) was walked */
 } nta_packet;
 
 /* Parses `captured` bytes of an NTP message whose UDP payload was `wire_len` bytes long
- * (wire_len >= captured; pass captured when unknown). Always fills `out`; returns its state.
- * A short capture gives MALFORMED with reason "truncated: captured X of Y bytes". */
+ * (wire_len >= captured; pass captured when unknown; a smaller value is taken as captured).
+ * Always fills `out`; returns its state. A short capture gives MALFORMED with reason
+ * "truncated: captured X of Y bytes" and no splits, but the header fields that were captured
+ * are decoded. `buf` may be NULL only with captured == 0. */
 nta_pkt_state nta_packet_parse(const uint8_t *buf, size_t captured, size_t wire_len,
                                nta_packet *out);
 
@@ -100,17 +127,28 @@ static inline const uint8_t *nta_split_digest(const nta_split *s, const uint8_t 
 }
 
 /* Names and helpers for display. */
-const char *nta_mode_name(uint8_t mode);              /* "client", "server", "control", ... */
+/* "reserved", "symmetric active", "symmetric passive", "client", "server", "broadcast",
+ * "control", "private"; "invalid" above 7. */
+const char *nta_mode_name(uint8_t mode);
+/* "none", "mac", "crypto_nak", "mssntp", "mssntp_ext". */
 const char *nta_trailer_kind_name(nta_trailer_kind k);
-/* True when stratum 0 with an ASCII kiss code (LI 3 not required). Fills code[5]. */
+/* True when a decoded mode 0-5 header has stratum 0 and a refid of 1-4 printable ASCII characters
+ * (no space) followed only by NULs (LI 3 not required; refid 0 is a plain request, not a kiss).
+ * Fills code[5] with the NUL-terminated code ("" when false). */
 bool nta_packet_kiss_code(const nta_packet *p, char code[5]);
-/* Formats the reference ID: kiss code / clock name at stratum 0/1, dotted IPv4 (or hex) above. */
+/* Formats the reference ID into out (always NUL-terminated, cut to outlen): at stratum 0/1 the
+ * kiss code / clock name with trailing NULs stripped and other non-printables and '\' escaped as
+ * \xHH; above, dotted IPv4 (for IPv6 upstreams that is the MD5 hash, shown the same way).
+ * Empty for mode 6/7 or when the header was not captured. */
 void nta_refid_format(const nta_packet *p, char *out, size_t outlen);
-/* NTP 32.32 timestamp <-> seconds since 1900 as double. */
+/* NTP 32.32 timestamp -> seconds since the start of its era (1900 for era 0) as double. */
 double nta_ts_to_double(uint64_t ts);
-/* Unix time (seconds, nanoseconds) -> NTP 32.32 (era 0 wraps as NTP does). */
+/* Unix time (seconds, nanoseconds; nsec >= 1e9 carries) -> NTP 32.32, seconds wrapping per era
+ * as NTP does (2036-02-07T06:28:16Z is 0); fraction rounded. */
 uint64_t nta_ts_from_unix(int64_t sec, uint32_t nsec);
-/* NTP 32.32 -> Unix seconds as double, resolving the era around `pivot_unix` (0 = now-agnostic 1968-2104). */
+/* NTP 32.32 -> Unix seconds as double with the usual era rule: seconds with the top bit set are
+ * era 0, clear are era 1, so results span 1968-01-20 .. 2104-02-26. An all-zero timestamp
+ * ("unset") maps to 2036-02-07: check for 0 before calling. */
 double nta_ts_to_unix(uint64_t ts);
 
 #endif

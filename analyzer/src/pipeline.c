@@ -1,0 +1,317 @@
+/* pipeline.c - reading, verifying and reporting datagrams, on one thread or several.
+ *
+ * One thread: read a datagram, parse, verify, report; nothing is copied.
+ * Several (--threads N): a reader thread copies datagrams into fixed batches, N workers parse and
+ * verify whole batches (each with its own keyring clone: MAC contexts are not thread-safe), and
+ * the main thread takes the batches back in the order they were read, so pairing, counters and
+ * output see exactly the sequence a single thread would. Batches are allocated once and recycled:
+ * memory does not depend on the capture size. */
+#include "analyze.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH_RECORDS 512
+#define BATCH_ARENA (256 * 1024)
+
+void an_record_verify(const nta_keyring *kr, an_record *rec) {
+  nta_packet_parse(rec->payload, rec->captured_len, rec->wire_len, &rec->pkt);
+  nta_verify(kr, &rec->pkt, rec->payload, &rec->vr);
+}
+
+static void record_from_datagram(an_record *rec, const cap_datagram *dg, const uint8_t *payload) {
+  rec->frame = dg->frame;
+  rec->ts_sec = dg->ts_sec;
+  rec->ts_nsec = dg->ts_nsec;
+  rec->src = dg->src;
+  rec->dst = dg->dst;
+  rec->payload = payload;
+  rec->captured_len = dg->captured_len;
+  rec->wire_len = dg->wire_len < dg->captured_len ? dg->captured_len : dg->wire_len;
+}
+
+/* ---- progress on stderr ---- */
+
+typedef struct {
+  bool enabled;
+  struct timespec last;
+  uint64_t packets;
+  bool shown;
+} progress;
+
+static void progress_tick(progress *pg, const cap_reader *rd) {
+  if (!pg->enabled || (++pg->packets & 0x3fff) != 0) return;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double dt = (double)(now.tv_sec - pg->last.tv_sec) + (now.tv_nsec - pg->last.tv_nsec) / 1e9;
+  if (dt < 0.5) return;
+  pg->last = now;
+  uint64_t done = 0, total = 0;
+  cap_reader_progress(rd, &done, &total);
+  if (total > 0)
+    fprintf(stderr, "\r%5.1f%%  %llu NTP packets ", 100.0 * (double)done / (double)total,
+            (unsigned long long)pg->packets);
+  else
+    fprintf(stderr, "\r%llu NTP packets ", (unsigned long long)pg->packets);
+  pg->shown = true;
+}
+
+static void progress_end(progress *pg) {
+  if (pg->shown) fputs("\r\033[K", stderr);
+}
+
+static void progress_init(progress *pg, bool enabled) {
+  memset(pg, 0, sizeof *pg);
+  pg->enabled = enabled;
+  clock_gettime(CLOCK_MONOTONIC, &pg->last);
+}
+
+/* ---- single thread ---- */
+
+static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
+                       an_report *rep, an_run_result *res) {
+  an_record *rec = calloc(1, sizeof *rec);
+  progress pg;
+  progress_init(&pg, opt->progress);
+  cap_datagram dg;
+  nta_diag err = { { 0 } };
+  cap_next_status st;
+  while ((st = cap_reader_next(rd, &dg, &err)) == CAP_NEXT_DATAGRAM) {
+    record_from_datagram(rec, &dg, dg.payload);
+    an_record_verify(kr, rec);
+    an_report_packet(rep, rec);
+    progress_tick(&pg, rd);
+  }
+  progress_end(&pg);
+  res->status = st;
+  if (st == CAP_NEXT_ERROR) snprintf(res->error, sizeof res->error, "%s", err.msg);
+  free(rec);
+}
+
+/* ---- several threads ---- */
+
+typedef struct batch {
+  size_t n;
+  size_t arena_used;
+  bool verified;
+  struct batch *next;          /* in the free list or the work queue */
+  an_record recs[BATCH_RECORDS];
+  uint8_t arena[BATCH_ARENA];
+} batch;
+
+typedef struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond_free, cond_work, cond_done;
+  batch *free_list;
+  batch *work_head, *work_tail;
+  batch **order;               /* batches in read order (ring) */
+  size_t order_cap, order_head, order_count;
+  bool reader_done, shutdown;
+  cap_reader *rd;
+  const an_options *opt;
+  an_run_result *res;
+} pipeline;
+
+typedef struct {
+  pipeline *pl;
+  nta_keyring *kr;             /* this worker's clone (or NULL: no keys) */
+} worker_arg;
+
+static batch *take_free(pipeline *pl) {
+  pthread_mutex_lock(&pl->lock);
+  while (!pl->free_list) pthread_cond_wait(&pl->cond_free, &pl->lock);
+  batch *b = pl->free_list;
+  pl->free_list = b->next;
+  pthread_mutex_unlock(&pl->lock);
+  b->n = 0;
+  b->arena_used = 0;
+  b->verified = false;
+  b->next = NULL;
+  return b;
+}
+
+static void submit(pipeline *pl, batch *b) {
+  pthread_mutex_lock(&pl->lock);
+  if (pl->work_tail) pl->work_tail->next = b; else pl->work_head = b;
+  pl->work_tail = b;
+  pl->order[(pl->order_head + pl->order_count) % pl->order_cap] = b;
+  pl->order_count++;
+  pthread_cond_signal(&pl->cond_work);
+  pthread_cond_broadcast(&pl->cond_done);
+  pthread_mutex_unlock(&pl->lock);
+}
+
+static void *reader_main(void *arg) {
+  pipeline *pl = arg;
+  progress pg;
+  progress_init(&pg, pl->opt->progress);
+  cap_datagram dg;
+  nta_diag err = { { 0 } };
+  cap_next_status st = CAP_NEXT_END;
+  batch *b = NULL;
+  for (;;) {
+    if (!b) b = take_free(pl);
+    st = cap_reader_next(pl->rd, &dg, &err);
+    if (st != CAP_NEXT_DATAGRAM) break;
+    if (BATCH_ARENA - b->arena_used < dg.captured_len) {
+      submit(pl, b);
+      b = take_free(pl);
+    }
+    uint8_t *copy = b->arena + b->arena_used;
+    memcpy(copy, dg.payload, dg.captured_len);
+    b->arena_used += (dg.captured_len + 7u) & ~(size_t)7u;
+    if (b->arena_used > BATCH_ARENA) b->arena_used = BATCH_ARENA;
+    record_from_datagram(&b->recs[b->n++], &dg, copy);
+    progress_tick(&pg, pl->rd);
+    if (b->n == BATCH_RECORDS) {
+      submit(pl, b);
+      b = NULL;
+    }
+  }
+  progress_end(&pg);
+  if (b && b->n > 0) submit(pl, b);
+  else if (b) {
+    pthread_mutex_lock(&pl->lock);
+    b->next = pl->free_list;
+    pl->free_list = b;
+    pthread_mutex_unlock(&pl->lock);
+  }
+  pthread_mutex_lock(&pl->lock);
+  pl->res->status = st;
+  if (st == CAP_NEXT_ERROR) snprintf(pl->res->error, sizeof pl->res->error, "%s", err.msg);
+  pl->reader_done = true;
+  pthread_cond_broadcast(&pl->cond_done);
+  pthread_mutex_unlock(&pl->lock);
+  return NULL;
+}
+
+static void *worker_main(void *arg) {
+  worker_arg *wa = arg;
+  pipeline *pl = wa->pl;
+  for (;;) {
+    pthread_mutex_lock(&pl->lock);
+    while (!pl->work_head && !pl->shutdown) pthread_cond_wait(&pl->cond_work, &pl->lock);
+    if (!pl->work_head) {
+      pthread_mutex_unlock(&pl->lock);
+      return NULL;
+    }
+    batch *b = pl->work_head;
+    pl->work_head = b->next;
+    if (!pl->work_head) pl->work_tail = NULL;
+    pthread_mutex_unlock(&pl->lock);
+
+    for (size_t i = 0; i < b->n; i++) an_record_verify(wa->kr, &b->recs[i]);
+
+    pthread_mutex_lock(&pl->lock);
+    b->verified = true;
+    pthread_cond_broadcast(&pl->cond_done);
+    pthread_mutex_unlock(&pl->lock);
+  }
+}
+
+static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
+                        an_report *rep, an_run_result *res) {
+  unsigned nworkers = opt->threads;
+  size_t nbatches = 2 * (size_t)nworkers + 2;
+  pipeline pl;
+  memset(&pl, 0, sizeof pl);
+  pthread_mutex_init(&pl.lock, NULL);
+  pthread_cond_init(&pl.cond_free, NULL);
+  pthread_cond_init(&pl.cond_work, NULL);
+  pthread_cond_init(&pl.cond_done, NULL);
+  pl.rd = rd;
+  pl.opt = opt;
+  pl.res = res;
+  pl.order_cap = nbatches;
+  pl.order = calloc(nbatches, sizeof *pl.order);
+  batch **all = calloc(nbatches, sizeof *all);
+  worker_arg *args = calloc(nworkers, sizeof *args);
+  pthread_t *tids = calloc(nworkers, sizeof *tids);
+  if (!pl.order || !all || !args || !tids) {
+    free(pl.order); free(all); free(args); free(tids);
+    run_single(rd, kr, opt, rep, res);
+    return;
+  }
+  size_t made = 0;
+  for (; made < nbatches; made++) {
+    all[made] = malloc(sizeof(batch));
+    if (!all[made]) break;
+    all[made]->next = pl.free_list;
+    pl.free_list = all[made];
+  }
+  pl.order_cap = made;
+
+  unsigned started = 0;
+  for (; started < nworkers; started++) {
+    args[started].pl = &pl;
+    args[started].kr = kr ? nta_keyring_clone(kr) : NULL;
+    if (pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
+      nta_keyring_destroy(args[started].kr);
+      break;
+    }
+  }
+  pthread_t reader;
+  bool reader_ok = made >= 2 && started > 0 &&
+                   pthread_create(&reader, NULL, reader_main, &pl) == 0;
+
+  if (reader_ok) {
+    /* In-order stage: take the oldest batch once it is verified. */
+    for (;;) {
+      pthread_mutex_lock(&pl.lock);
+      while (!(pl.order_count > 0 && pl.order[pl.order_head]->verified) &&
+             !(pl.reader_done && pl.order_count == 0))
+        pthread_cond_wait(&pl.cond_done, &pl.lock);
+      if (pl.order_count == 0) {
+        pthread_mutex_unlock(&pl.lock);
+        break;
+      }
+      batch *b = pl.order[pl.order_head];
+      pthread_mutex_unlock(&pl.lock);
+
+      for (size_t i = 0; i < b->n; i++) an_report_packet(rep, &b->recs[i]);
+
+      pthread_mutex_lock(&pl.lock);
+      pl.order_head = (pl.order_head + 1) % pl.order_cap;
+      pl.order_count--;
+      b->next = pl.free_list;
+      pl.free_list = b;
+      pthread_cond_signal(&pl.cond_free);
+      pthread_mutex_unlock(&pl.lock);
+    }
+    pthread_join(reader, NULL);
+  }
+
+  pthread_mutex_lock(&pl.lock);
+  pl.shutdown = true;
+  pthread_cond_broadcast(&pl.cond_work);
+  pthread_mutex_unlock(&pl.lock);
+  for (unsigned i = 0; i < started; i++) pthread_join(tids[i], NULL);
+
+  /* Verdict results point at keys of the clones: the report has copied what it keeps (key IDs,
+   * algorithm names come from static tables of the core), so the clones can go now. */
+  for (unsigned i = 0; i < started; i++) nta_keyring_destroy(args[i].kr);
+  for (size_t i = 0; i < made; i++) free(all[i]);
+  free(all);
+  free(args);
+  free(tids);
+  free(pl.order);
+  pthread_mutex_destroy(&pl.lock);
+  pthread_cond_destroy(&pl.cond_free);
+  pthread_cond_destroy(&pl.cond_work);
+  pthread_cond_destroy(&pl.cond_done);
+
+  if (!reader_ok) run_single(rd, kr, opt, rep, res);
+}
+
+void an_pipeline_run(cap_reader *rd, const nta_keyring *kr, const an_options *opt, an_report *rep,
+                     an_run_result *res) {
+  memset(res, 0, sizeof *res);
+  if (opt->threads > 1 && !opt->iface)
+    run_threads(rd, kr, opt, rep, res);
+  else
+    run_single(rd, kr, opt, rep, res);
+  res->frames = cap_reader_stats(rd)->frames;
+}

@@ -1,0 +1,76 @@
+/* capture/reader.h - NTP datagrams out of capture files and live interfaces.
+ *
+ * Reads pcap (µs and ns, both byte orders) and pcapng (every interface keeps its own link type
+ * and timestamp resolution) with our own streaming reader in buffered chunks (no mmap, memory does
+ * not grow with the file), several files in order, "-" for stdin; live capture through libpcap.
+ * Link types: Ethernet (+802.1Q/QinQ), Linux SLL and SLL2, raw IP, BSD loopback (NULL).
+ * IPv4/IPv6 (extension headers walked) with bounded fragment reassembly, then UDP to or from one
+ * of the configured ports (default 123). */
+#ifndef NTPAUTH_CAPTURE_READER_H
+#define NTPAUTH_CAPTURE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntpauth/exchange.h"   /* nta_endpoint */
+#include "ntpauth/status.h"
+
+typedef struct cap_reader cap_reader;
+
+typedef struct {
+  uint64_t frame;          /* 1-based, counts every record/packet block across all files */
+  int64_t ts_sec;          /* capture time, Unix */
+  uint32_t ts_nsec;
+  nta_endpoint src, dst;   /* addresses and UDP ports */
+  const uint8_t *payload;  /* UDP payload bytes actually captured (valid until the next call) */
+  uint32_t captured_len;   /* bytes at payload */
+  uint32_t wire_len;       /* UDP payload length on the wire (from the UDP/IP length fields) */
+  bool reassembled;        /* completed from IP fragments on this frame */
+  const char *file;        /* the file this frame came from ("-" for stdin, iface for live) */
+} cap_datagram;
+
+typedef enum {
+  CAP_NEXT_DATAGRAM = 1,   /* *out filled */
+  CAP_NEXT_END = 0,        /* all input consumed cleanly */
+  CAP_NEXT_ERROR = -1      /* input error: err says "FILE: frame N: why" (e.g. cut mid-record);
+                              datagrams before it were all delivered. Reading stops: later
+                              calls return the same error. Bad magic: "FILE: not a pcap or
+                              pcapng file (magic 0x...)" */
+} cap_next_status;
+
+typedef struct {
+  uint64_t frames;          /* records read */
+  uint64_t datagrams;       /* UDP datagrams on the ports delivered */
+  uint64_t bytes;           /* file bytes consumed */
+  uint64_t fragments_pending_dropped; /* reassembly entries evicted/expired */
+  uint64_t undecodable;     /* frames with an unsupported link type or broken headers */
+  /* Added after the first draft: */
+  uint64_t reassembled;     /* datagrams completed from IP fragments */
+  uint64_t fragments_invalid; /* fragments refused (bad size, conflicting overlap) */
+  uint64_t live_dropped;    /* packets the kernel/interface dropped (live capture only) */
+} cap_stats;
+
+cap_reader *cap_reader_create(void);
+void cap_reader_destroy(cap_reader *r);
+/* UDP ports to select (either direction). Default {123}. Call before reading. */
+nta_status cap_reader_set_ports(cap_reader *r, const uint16_t *ports, size_t n, nta_diag *err);
+/* Input: files (in order) or one live interface with an optional BPF filter. */
+nta_status cap_reader_add_file(cap_reader *r, const char *path, nta_diag *err);
+/* A capture held in memory (tests, fuzzing); `data` must stay valid while reading. */
+nta_status cap_reader_add_memory(cap_reader *r, const char *name, const uint8_t *data,
+                                 size_t len, nta_diag *err);
+/* Live: promiscuous, snap length 65535, ns timestamps when the kernel offers them. No default
+ * filter (the port filter applies after decoding). Files and live capture cannot be mixed. */
+nta_status cap_reader_open_live(cap_reader *r, const char *iface, const char *bpf, nta_diag *err);
+/* Makes a blocking live read return CAP_NEXT_END soon (async-signal-safe: call from SIGINT).
+ * Also ends file reading at the next record (Ctrl-C on a long file still gets a summary). */
+void cap_reader_interrupt(cap_reader *r);
+
+cap_next_status cap_reader_next(cap_reader *r, cap_datagram *out, nta_diag *err);
+/* Bytes consumed so far over all inputs, and the total size of all inputs when every one is a
+ * regular file (else *total = 0: unknown, e.g. stdin or live). For a progress display. */
+void cap_reader_progress(const cap_reader *r, uint64_t *done, uint64_t *total);
+const cap_stats *cap_reader_stats(const cap_reader *r);
+
+#endif

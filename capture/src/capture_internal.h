@@ -1,0 +1,115 @@
+/* capture_internal.h - pieces shared by the capture reader's modules (not installed). */
+#ifndef NTPAUTH_CAPTURE_INTERNAL_H
+#define NTPAUTH_CAPTURE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "capture/reader.h"
+#include "ntpauth/status.h"
+
+/* Link-layer frame as read from a file or an interface, before decoding. */
+typedef struct {
+  uint32_t linktype;
+  int64_t ts_sec;
+  uint32_t ts_nsec;
+  const uint8_t *data;
+  uint32_t caplen;
+  uint32_t wirelen;
+} cap_record;
+
+/* ---- filesrc.c: streaming pcap/pcapng parser over a descriptor or a memory block ---- */
+
+typedef struct {
+  uint32_t linktype;
+  uint32_t snaplen;
+  bool resol_pow2;        /* timestamp unit 2^-exp s, else 10^-exp s */
+  uint8_t resol_exp;
+  int64_t ts_offset;      /* if_tsoffset, seconds */
+} cap_iface;
+
+typedef enum { CAP_FMT_UNKNOWN = 0, CAP_FMT_PCAP, CAP_FMT_PCAPNG } cap_format;
+
+typedef struct {
+  const char *name;       /* for messages */
+  int fd;                 /* -1 when reading memory */
+  bool own_fd;
+  const uint8_t *mem;     /* memory input */
+  size_t mem_len, mem_off;
+  const volatile sig_atomic_t *interrupted;  /* a read interrupted by a signal stops when set */
+
+  uint8_t *buf;
+  size_t cap, pos, end;
+  bool eof;
+  int read_errno;
+  uint64_t consumed;      /* file offset of buf[pos] */
+
+  cap_format fmt;
+  bool big_endian;        /* byte order of the file / current pcapng section */
+  bool pcap_nsec;
+  uint32_t pcap_linktype;
+  cap_iface *ifaces;      /* pcapng: interfaces of the current section */
+  size_t n_ifaces, cap_ifaces;
+} cap_filesrc;
+
+typedef enum { CAP_SRC_RECORD = 1, CAP_SRC_END = 0, CAP_SRC_ERROR = -1 } cap_src_status;
+
+/* Opens over a descriptor (fd >= 0) or memory. Reads the file header; errors name the file. */
+nta_status cap_filesrc_open(cap_filesrc *s, const char *name, int fd, bool own_fd,
+                            const uint8_t *mem, size_t mem_len, const volatile sig_atomic_t *interrupted,
+                            nta_diag *err);
+/* Next packet record. `frame` is the number the record would get (for messages). Records that
+ * are not packets (pcapng interface, statistics, ... blocks) are consumed silently. */
+cap_src_status cap_filesrc_next(cap_filesrc *s, uint64_t frame, cap_record *rec, nta_diag *err);
+void cap_filesrc_close(cap_filesrc *s);
+
+/* ---- reasm.c: bounded IPv4/IPv6 fragment reassembly ---- */
+
+#define CAP_REASM_MAX_PENDING 64
+#define CAP_REASM_MAX_BYTES 65535
+#define CAP_REASM_TIMEOUT_SEC 30
+
+typedef struct cap_reasm cap_reasm;
+
+typedef struct {
+  uint8_t family;           /* 4 or 6 */
+  const uint8_t *src, *dst; /* 4 or 16 bytes */
+  uint32_t id;
+  uint8_t proto;            /* IPv4 protocol, IPv6 next header after the fragment header */
+  uint32_t offset;          /* bytes */
+  bool more;
+  const uint8_t *data;      /* captured fragment bytes */
+  uint32_t caplen, wirelen;
+  int64_t ts_sec;
+} cap_fragment;
+
+typedef struct {
+  uint8_t proto;            /* of the whole datagram (IPv6: next header of the offset-0 fragment) */
+  const uint8_t *data;      /* valid until the next cap_reasm_add */
+  uint32_t caplen, wirelen;
+} cap_reassembled;
+
+cap_reasm *cap_reasm_create(void);
+void cap_reasm_destroy(cap_reasm *ra);
+/* Adds a fragment; true when it completed a datagram (then *out is filled). Invalid fragments
+ * (bad sizes, conflicting overlaps) drop the pending datagram. */
+bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out);
+uint64_t cap_reasm_dropped(const cap_reasm *ra);
+uint64_t cap_reasm_invalid(const cap_reasm *ra);
+
+/* ---- decode.c: link layer -> IP -> UDP ---- */
+
+typedef struct {
+  uint8_t port_map[65536 / 8];
+  cap_reasm *reasm;
+  uint64_t undecodable;
+  uint64_t reassembled;
+} cap_decoder;
+
+/* true when the record carries a UDP datagram on one of the ports (out filled except frame,
+ * file). Records that cannot be decoded count in d->undecodable. */
+bool cap_decode(cap_decoder *d, const cap_record *rec, cap_datagram *out);
+
+#endif

@@ -1,0 +1,636 @@
+/* dissector/packet-ntpauth.c - "NTP Authentication": a postdissector that verifies NTP MACs.
+ *
+ * It runs after Wireshark's own NTP dissector, leaves that view alone, and adds a tree of its own.
+ * The built-in dissector guesses the trailer layout from lengths alone and gets long MACs wrong
+ * (SHA384 with key 20 or SHA512 with key 32 become a bogus extension field), so ntp.keyid and
+ * ntp.mac are never used: the NTP bytes are re-parsed by libntpauth, which lists every plausible
+ * reading of the trailer, and nta_verify() picks the one a configured key explains - the very
+ * same call ntpauth-analyze makes, so both tools give the same verdict for a packet.
+ *
+ * Request/reply pairing and its findings (downgrade, key mismatch, ...) come from the core's
+ * exchange module too. It needs packets in capture order, so it runs only on the first pass; its
+ * per-frame results are kept in file-scoped maps for later passes (the GUI re-dissects a frame
+ * whenever it is selected). Nothing here allocates with malloc per packet: all per-packet memory
+ * is wmem packet or file scope. */
+#define WS_LOG_DOMAIN "ntpauth"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <epan/address.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/proto.h>
+
+#include "ntpauth/exchange.h"
+#include "ntpauth/packet.h"
+#include "ntpauth/verify.h"
+
+#include "ntpauth-keys.h"
+#include "packet-ntpauth.h"
+
+/* Pairing table bounds: the same as ntpauth-analyze's defaults so both report the same pairs. */
+#define PAIRING_MAX_ENTRIES 32768
+#define PAIRING_MAX_AGE_SEC 120
+
+static int proto_ntpauth = -1;
+static int proto_ntp = -1;         /* Wireshark's NTP protocol, looked up in the handoff */
+static int hf_udp_length = -1;     /* to know the datagram length of a cut capture */
+
+static int hf_verdict = -1;
+static int hf_good = -1;
+static int hf_reason = -1;
+static int hf_keyid = -1;
+static int hf_algorithm = -1;
+static int hf_key_source = -1;
+static int hf_digest = -1;
+static int hf_digest_len = -1;
+static int hf_truncated = -1;
+static int hf_expected = -1;
+static int hf_split = -1;
+static int hf_ambiguous = -1;
+static int hf_reading = -1;
+static int hf_explanation = -1;
+static int hf_request_in = -1;
+static int hf_response_in = -1;
+static int hf_finding = -1;
+static int hf_keyring_problem = -1;
+
+static gint ett_ntpauth = -1;
+static gint ett_readings = -1;
+static gint ett_findings = -1;
+
+static expert_field ei_bad_mac = EI_INIT;
+static expert_field ei_unknown_key = EI_INIT;
+static expert_field ei_untrusted_key = EI_INIT;
+static expert_field ei_crypto_nak = EI_INIT;
+static expert_field ei_nts = EI_INIT;
+static expert_field ei_mssntp = EI_INIT;
+static expert_field ei_malformed = EI_INIT;
+static expert_field ei_md5 = EI_INIT;
+static expert_field ei_keyring_error = EI_INIT;
+static expert_field ei_keyring_warning = EI_INIT;
+static expert_field ei_finding[NTA_F_COUNT];
+
+static dissector_handle_t ntpauth_handle;
+
+/* Capture-file state, rebuilt by the init routine for every file (and every re-dissection). */
+static nta_exchange *exchange;
+static guint32 first_ntp_frame;    /* where a keyfile problem is shown */
+static wmem_map_t *request_in_map;  /* reply frame -> request frame */
+static wmem_map_t *response_in_map; /* request frame -> first reply frame */
+static wmem_map_t *findings_map;    /* frame -> stored_findings */
+
+typedef struct {
+  guint8 kind;            /* nta_finding_kind */
+  guint32 related_frame;
+  const char *text;       /* file scope */
+} stored_finding;
+
+typedef struct {
+  guint n;
+  stored_finding f[NTA_MAX_FINDINGS_PER_PACKET];
+} stored_findings;
+
+/* ------------------------------------------------------------------------------------------- */
+/* Finding the NTP bytes in the frame */
+
+typedef struct {
+  tvbuff_t *tvb;          /* the data source holding the NTP message */
+  gint start;             /* its offset there */
+  guint captured;         /* bytes present */
+  guint wire;             /* UDP payload length on the wire */
+} ntp_location;
+
+/* The UDP length field of the datagram carrying the NTP message: the last udp.length before it
+ * in the same data source. A cut capture then gives the core "captured X of Y". Both fields are
+ * wanted by the postdissector, so the tree keeps them indexed (no tree walk per packet). */
+static guint udp_payload_len(proto_tree *tree, tvbuff_t *ds, gint ntp_start) {
+  if (hf_udp_length <= 0)
+    return 0;
+  GPtrArray *items = proto_get_finfo_ptr_array(tree, hf_udp_length);
+  guint len = 0;
+  if (!items)
+    return 0;
+  for (guint i = 0; i < items->len; i++) {
+    field_info *fi = g_ptr_array_index(items, i);
+    if (fi->ds_tvb != ds || fi->start >= ntp_start || fi->length != 2)
+      continue;
+    guint16 v = tvb_get_ntohs(ds, fi->start);
+    len = v >= 8 ? v - 8u : 0;
+  }
+  return len;
+}
+
+/* The first "ntp" item of the tree: from the index of wanted fields when Wireshark kept one,
+ * otherwise by walking the tree. */
+static field_info *first_ntp_item(proto_tree *tree) {
+  GPtrArray *items = proto_get_finfo_ptr_array(tree, proto_ntp);
+  if (items && items->len)
+    return g_ptr_array_index(items, 0);
+  items = proto_find_first_finfo(tree, proto_ntp);
+  if (!items)
+    return NULL;
+  field_info *fi = items->len ? g_ptr_array_index(items, 0) : NULL;
+  g_ptr_array_free(items, TRUE);   /* the caller owns this array, not the field_info */
+  return fi;
+}
+
+static bool locate_ntp(proto_tree *tree, packet_info *pinfo, ntp_location *loc) {
+  field_info *fi = first_ntp_item(tree);
+  if (!fi || !fi->ds_tvb || fi->start < 0 || fi->length < 0)
+    return false;
+  loc->tvb = fi->ds_tvb;
+  loc->start = fi->start;
+  gint avail = tvb_captured_length_remaining(fi->ds_tvb, fi->start);
+  if (avail < 0)
+    return false;
+  loc->captured = (guint)MIN(avail, fi->length);
+  loc->wire = loc->captured;
+  if (pinfo->fd->cap_len < pinfo->fd->pkt_len) {   /* cut by the snap length */
+    guint wire = udp_payload_len(tree, fi->ds_tvb, fi->start);
+    if (wire > loc->captured)
+      loc->wire = wire;
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* First pass: pairing and findings */
+
+static bool endpoint_from(const address *addr, guint32 port, nta_endpoint *ep) {
+  memset(ep, 0, sizeof *ep);
+  if (addr->type == AT_IPv4 && addr->len == 4) {
+    ep->family = 4;
+    memcpy(ep->addr, addr->data, 4);
+  } else if (addr->type == AT_IPv6 && addr->len == 16) {
+    ep->family = 6;
+    memcpy(ep->addr, addr->data, 16);
+  } else {
+    return false;
+  }
+  ep->port = (uint16_t)port;
+  return true;
+}
+
+static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
+                             const nta_verify_result *vr) {
+  nta_observation obs;
+  nta_exchange_result xr;
+
+  if (!exchange)
+    return;
+  if (!endpoint_from(&pinfo->src, pinfo->srcport, &obs.src) ||
+      !endpoint_from(&pinfo->dst, pinfo->destport, &obs.dst))
+    return;
+  obs.frame = pinfo->num;
+  obs.time_sec = (int64_t)pinfo->abs_ts.secs;
+  obs.time_nsec = (uint32_t)pinfo->abs_ts.nsecs;
+  obs.pkt = pkt;
+  obs.vr = vr;
+  memset(&xr, 0, sizeof xr);
+  nta_exchange_observe(exchange, &obs, &xr);
+
+  if (xr.matched && xr.request_frame && xr.request_frame <= G_MAXUINT32) {
+    guint32 req = (guint32)xr.request_frame;
+    wmem_map_insert(request_in_map, GUINT_TO_POINTER(pinfo->num), GUINT_TO_POINTER(req));
+    if (!wmem_map_lookup(response_in_map, GUINT_TO_POINTER(req)))
+      wmem_map_insert(response_in_map, GUINT_TO_POINTER(req), GUINT_TO_POINTER(pinfo->num));
+  }
+  if (xr.n_findings) {
+    stored_findings *sf = wmem_new0(wmem_file_scope(), stored_findings);
+    for (guint i = 0; i < xr.n_findings && i < NTA_MAX_FINDINGS_PER_PACKET; i++) {
+      const nta_finding *f = &xr.findings[i];
+      sf->f[sf->n].kind = (guint8)f->kind;
+      sf->f[sf->n].related_frame = f->related_frame <= G_MAXUINT32 ? (guint32)f->related_frame : 0;
+      sf->f[sf->n].text = wmem_strdup(wmem_file_scope(), f->text);
+      sf->n++;
+    }
+    wmem_map_insert(findings_map, GUINT_TO_POINTER(pinfo->num), sf);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Presentation */
+
+static const char *describe_split(const nta_split *s, char *buf, size_t len) {
+  const char *rfc = s->rfc7822 ? " (the RFC 7822 reading)" : "";
+  switch (s->kind) {
+  case NTA_TRAILER_MAC:
+    snprintf(buf, len, "%u extension field(s), key ID %u at byte %u, %u-byte digest%s",
+             s->n_efs, s->key_id, s->mac_offset, s->digest_len, rfc);
+    break;
+  case NTA_TRAILER_CRYPTO_NAK:
+    snprintf(buf, len, "crypto-NAK: 4 zero bytes at byte %u%s", s->mac_offset, rfc);
+    break;
+  case NTA_TRAILER_MSSNTP:
+    snprintf(buf, len, "MS-SNTP trailer, RID %u (little-endian) at byte %u%s", s->key_id,
+             s->mac_offset, rfc);
+    break;
+  case NTA_TRAILER_MSSNTP_EXT:
+    snprintf(buf, len, "MS-SNTP extended trailer at byte %u%s", s->mac_offset, rfc);
+    break;
+  case NTA_TRAILER_NONE:
+  default:
+    snprintf(buf, len, "no MAC, %u extension field(s)%s", s->n_efs, rfc);
+    break;
+  }
+  return buf;
+}
+
+static const char *verdict_explanation(nta_verdict v) {
+  switch (v) {
+  case NTA_V_CRYPTO_NAK:
+    return "crypto-NAK: a key ID of 0 and no digest. NTP Classic (ntpd) sends it when a request "
+           "fails authentication (RFC 5905 section 9.2); NTPsec and chrony never do. It carries no "
+           "MAC, so anyone can forge it.";
+  case NTA_V_NTS:
+    return "Network Time Security (RFC 8915): the packet is protected by NTS extension fields "
+           "with keys from the NTS-KE TLS handshake, not by a symmetric key; it cannot be "
+           "verified from a keyfile.";
+  case NTA_V_MSSNTP:
+    return "MS-SNTP (Windows domain time): the trailer holds a little-endian account RID, and the "
+           "signature comes from the domain controller's machine-account secret, not from an NTP "
+           "key.";
+  default:
+    return NULL;
+  }
+}
+
+static void append_info(packet_info *pinfo, const nta_verify_result *vr) {
+  switch (vr->verdict) {
+  case NTA_V_GOOD:
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC ok key %u %s]", vr->key_id,
+                    vr->algorithm ? vr->algorithm : "");
+    break;
+  case NTA_V_BAD_MAC:
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC BAD key %u]", vr->key_id);
+    break;
+  case NTA_V_UNKNOWN_KEY:
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u unknown]", vr->key_id);
+    break;
+  case NTA_V_UNTRUSTED_KEY:
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u untrusted]", vr->key_id);
+    break;
+  case NTA_V_CRYPTO_NAK:
+    col_append_str(pinfo->cinfo, COL_INFO, " [crypto-NAK]");
+    break;
+  case NTA_V_NTS:
+    col_append_str(pinfo->cinfo, COL_INFO, " [NTS]");
+    break;
+  case NTA_V_MSSNTP:
+    col_append_str(pinfo->cinfo, COL_INFO, " [MS-SNTP]");
+    break;
+  case NTA_V_MALFORMED:
+    col_append_str(pinfo->cinfo, COL_INFO, " [NTP auth: malformed]");
+    break;
+  default:
+    break;
+  }
+}
+
+static void add_verdict_expert(packet_info *pinfo, proto_item *item, const nta_verify_result *vr) {
+  switch (vr->verdict) {
+  case NTA_V_BAD_MAC:
+    expert_add_info_format(pinfo, item, &ei_bad_mac, "Bad MAC: %s", vr->reason);
+    break;
+  case NTA_V_UNKNOWN_KEY:
+    expert_add_info_format(pinfo, item, &ei_unknown_key, "Unknown key: %s", vr->reason);
+    break;
+  case NTA_V_UNTRUSTED_KEY:
+    expert_add_info_format(pinfo, item, &ei_untrusted_key, "Untrusted key: %s", vr->reason);
+    break;
+  case NTA_V_CRYPTO_NAK:
+    expert_add_info(pinfo, item, &ei_crypto_nak);
+    break;
+  case NTA_V_NTS:
+    expert_add_info(pinfo, item, &ei_nts);
+    break;
+  case NTA_V_MSSNTP:
+    expert_add_info(pinfo, item, &ei_mssntp);
+    break;
+  case NTA_V_MALFORMED:
+    expert_add_info_format(pinfo, item, &ei_malformed, "Malformed NTP message: %s", vr->reason);
+    break;
+  default:
+    break;
+  }
+}
+
+/* The MAC part of the tree: key ID, algorithm, digest and, for a bad MAC, what it should be. */
+static void add_mac_items(proto_tree *at, packet_info *pinfo, const ntp_location *loc,
+                          const nta_packet *pkt, const nta_verify_result *vr) {
+  const nta_split *s = &pkt->splits[vr->split];
+  gint key_off = loc->start + (gint)s->mac_offset;
+  bool key_captured = s->mac_offset + 4u <= loc->captured;
+  bool digest_captured = key_captured && s->mac_offset + 4u + vr->digest_len <= loc->captured;
+  proto_item *pi;
+
+  pi = proto_tree_add_uint(at, hf_keyid, loc->tvb, key_captured ? key_off : loc->start,
+                           key_captured ? 4 : 0, vr->key_id);
+  if (!key_captured)
+    proto_item_set_generated(pi);
+
+  if (vr->algorithm) {
+    pi = proto_tree_add_string(at, hf_algorithm, loc->tvb, 0, 0, vr->algorithm);
+    proto_item_set_generated(pi);
+    if (strcmp(vr->algorithm, "MD5") == 0)
+      expert_add_info(pinfo, pi, &ei_md5);
+  }
+  if (vr->key) {
+    pi = proto_tree_add_string(at, hf_key_source, loc->tvb, 0, 0, nta_key_source(vr->key));
+    proto_item_set_generated(pi);
+  }
+  if (vr->digest_len && digest_captured)
+    proto_tree_add_item(at, hf_digest, loc->tvb, key_off + 4, vr->digest_len, ENC_NA);
+  pi = proto_tree_add_uint(at, hf_digest_len, loc->tvb, 0, 0, vr->digest_len);
+  proto_item_set_generated(pi);
+  if (vr->truncated) {
+    pi = proto_tree_add_boolean(at, hf_truncated, loc->tvb, 0, 0, TRUE);
+    proto_item_set_generated(pi);
+  }
+  if (vr->verdict == NTA_V_BAD_MAC && vr->digest_len && vr->digest_len <= NTA_MAC_MAX) {
+    pi = proto_tree_add_bytes(at, hf_expected, loc->tvb, digest_captured ? key_off + 4 : 0,
+                              digest_captured ? vr->digest_len : 0, vr->expected);
+    proto_item_set_generated(pi);
+    if (!digest_captured)
+      proto_item_append_text(pi, " (%u bytes)", vr->digest_len);
+  }
+}
+
+static void add_split_items(proto_tree *at, const ntp_location *loc, const nta_packet *pkt,
+                            const nta_verify_result *vr) {
+  char buf[160];
+  proto_item *pi;
+
+  if (vr->split >= 0 && vr->split < pkt->n_splits) {
+    pi = proto_tree_add_string(at, hf_split, loc->tvb, 0, 0,
+                               describe_split(&pkt->splits[vr->split], buf, sizeof buf));
+    proto_item_set_generated(pi);
+  }
+  if (!pkt->ambiguous)
+    return;
+  pi = proto_tree_add_boolean(at, hf_ambiguous, loc->tvb, 0, 0, TRUE);
+  proto_item_set_generated(pi);
+  proto_item_append_text(pi, " (%u readings of the trailer)", pkt->n_splits);
+  proto_tree *rt = proto_item_add_subtree(pi, ett_readings);
+  for (guint i = 0; i < pkt->n_splits && i < NTA_MAX_SPLITS; i++) {
+    pi = proto_tree_add_string_format_value(rt, hf_reading, loc->tvb, 0, 0,
+        describe_split(&pkt->splits[i], buf, sizeof buf), "%s%s", buf,
+        (gint)i == vr->split ? "  <- chosen" : "");
+    proto_item_set_generated(pi);
+  }
+}
+
+static void add_exchange_items(proto_tree *at, packet_info *pinfo, const ntp_location *loc) {
+  proto_item *pi;
+  gpointer v;
+
+  v = wmem_map_lookup(request_in_map, GUINT_TO_POINTER(pinfo->num));
+  if (v) {
+    pi = proto_tree_add_uint(at, hf_request_in, loc->tvb, 0, 0, GPOINTER_TO_UINT(v));
+    proto_item_set_generated(pi);
+  }
+  v = wmem_map_lookup(response_in_map, GUINT_TO_POINTER(pinfo->num));
+  if (v) {
+    pi = proto_tree_add_uint(at, hf_response_in, loc->tvb, 0, 0, GPOINTER_TO_UINT(v));
+    proto_item_set_generated(pi);
+  }
+  const stored_findings *sf = wmem_map_lookup(findings_map, GUINT_TO_POINTER(pinfo->num));
+  if (!sf)
+    return;
+  for (guint i = 0; i < sf->n; i++) {
+    const stored_finding *f = &sf->f[i];
+    const char *name = nta_finding_name((nta_finding_kind)f->kind);
+    pi = proto_tree_add_string_format_value(at, hf_finding, loc->tvb, 0, 0, name, "%s: %s", name,
+                                            f->text);
+    proto_item_set_generated(pi);
+    if (f->kind < NTA_F_COUNT)
+      expert_add_info_format(pinfo, pi, &ei_finding[f->kind], "%s", f->text);
+    if (f->kind == NTA_F_DOWNGRADE)
+      col_append_str(pinfo->cinfo, COL_INFO, " [downgrade]");
+    else if (f->kind == NTA_F_KEY_MISMATCH)
+      col_append_str(pinfo->cinfo, COL_INFO, " [key mismatch]");
+  }
+}
+
+/* A broken keyfile is shown once per capture, on its first NTP packet. */
+static void add_keyring_problem(proto_tree *at, packet_info *pinfo, const ntp_location *loc) {
+  bool is_error;
+  const char *problem = ntpauth_keys_problem(&is_error);
+  if (!problem || pinfo->num != first_ntp_frame)
+    return;
+  proto_item *pi = proto_tree_add_string(at, hf_keyring_problem, loc->tvb, 0, 0, problem);
+  proto_item_set_generated(pi);
+  expert_add_info_format(pinfo, pi, is_error ? &ei_keyring_error : &ei_keyring_warning,
+                         "Keys: %s", problem);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+
+static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree, void *data _U_) {
+  ntp_location loc;
+  nta_packet pkt;
+  nta_verify_result vr;
+
+  if (!tree || proto_ntp <= 0 || !proto_is_frame_protocol(pinfo->layers, "ntp"))
+    return 0;
+  /* An NTP message quoted inside an ICMP error is not traffic (ntpauth-analyze skips it too). */
+  if (proto_is_frame_protocol(pinfo->layers, "icmp") ||
+      proto_is_frame_protocol(pinfo->layers, "icmpv6"))
+    return 0;
+  if (!locate_ntp(tree, pinfo, &loc))
+    return 0;
+
+  const guint8 *bytes = loc.captured ? tvb_get_ptr(loc.tvb, loc.start, (gint)loc.captured) : NULL;
+  static const guint8 empty[1];
+  if (!bytes)
+    bytes = empty;
+  nta_packet_parse(bytes, loc.captured, loc.wire, &pkt);
+  nta_verify(ntpauth_keys_get(), &pkt, bytes, &vr);
+
+  if (!PINFO_FD_VISITED(pinfo)) {
+    if (!first_ntp_frame)
+      first_ntp_frame = pinfo->num;
+    observe_exchange(pinfo, &pkt, &vr);
+  }
+
+  append_info(pinfo, &vr);
+
+  proto_item *ti = proto_tree_add_item(tree, proto_ntpauth, loc.tvb, loc.start,
+                                       (gint)loc.captured, ENC_NA);
+  proto_item_append_text(ti, ": %s", nta_verdict_name(vr.verdict));
+  if (vr.has_key_id)
+    proto_item_append_text(ti, ", key %u", vr.key_id);
+  if (vr.algorithm)
+    proto_item_append_text(ti, " %s", vr.algorithm);
+  proto_tree *at = proto_item_add_subtree(ti, ett_ntpauth);
+
+  proto_item *pi = proto_tree_add_string(at, hf_verdict, loc.tvb, 0, 0,
+                                         nta_verdict_name(vr.verdict));
+  proto_item_set_generated(pi);
+  add_verdict_expert(pinfo, pi, &vr);
+  pi = proto_tree_add_boolean(at, hf_good, loc.tvb, 0, 0, vr.verdict == NTA_V_GOOD);
+  proto_item_set_generated(pi);
+  pi = proto_tree_add_string(at, hf_reason, loc.tvb, 0, 0, vr.reason);
+  proto_item_set_generated(pi);
+
+  const char *why = verdict_explanation(vr.verdict);
+  if (why) {
+    pi = proto_tree_add_string(at, hf_explanation, loc.tvb, 0, 0, why);
+    proto_item_set_generated(pi);
+  }
+  if (vr.split >= 0 && vr.split < pkt.n_splits && vr.has_key_id &&
+      pkt.splits[vr.split].kind == NTA_TRAILER_MAC)
+    add_mac_items(at, pinfo, &loc, &pkt, &vr);
+  else if (vr.has_key_id) {
+    pi = proto_tree_add_uint(at, hf_keyid, loc.tvb, 0, 0, vr.key_id);
+    proto_item_set_generated(pi);
+  }
+  add_split_items(at, &loc, &pkt, &vr);
+  add_exchange_items(at, pinfo, &loc);
+  add_keyring_problem(at, pinfo, &loc);
+  return (int)loc.captured;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Capture-file lifetime */
+
+static void ntpauth_init(void) {
+  exchange = nta_exchange_create(PAIRING_MAX_ENTRIES, PAIRING_MAX_AGE_SEC);
+  first_ntp_frame = 0;
+}
+
+static void ntpauth_cleanup(void) {
+  if (exchange)
+    nta_exchange_destroy(exchange);
+  exchange = NULL;
+}
+
+static void ntpauth_shutdown(void) {
+  ntpauth_keys_shutdown();
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Registration */
+
+void proto_register_ntpauth(void) {
+  static hf_register_info hf[] = {
+    { &hf_verdict, { "Verdict", "ntpauth.verdict", FT_STRING, BASE_NONE, NULL, 0x0,
+        "good, bad_mac, unknown_key, untrusted_key, crypto_nak, no_auth, nts, mssntp or "
+        "malformed (the names ntpauth-analyze prints)", HFILL } },
+    { &hf_good, { "MAC verified", "ntpauth.good", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+        "True when the MAC verified with a trusted key", HFILL } },
+    { &hf_reason, { "Reason", "ntpauth.reason", FT_STRING, BASE_NONE, NULL, 0x0,
+        "Why the verdict was reached", HFILL } },
+    { &hf_keyid, { "Key ID", "ntpauth.keyid", FT_UINT32, BASE_DEC, NULL, 0x0,
+        "Key ID of the MAC, as re-parsed by ntpauth (not ntp.keyid)", HFILL } },
+    { &hf_algorithm, { "Algorithm", "ntpauth.algorithm", FT_STRING, BASE_NONE, NULL, 0x0,
+        "MAC algorithm of the configured key (MD5, SHA1, SHA256, AES128CMAC, ...)", HFILL } },
+    { &hf_key_source, { "Key from", "ntpauth.key_source", FT_STRING, BASE_NONE, NULL, 0x0,
+        "Where the key was configured (keyfile:line or the key table)", HFILL } },
+    { &hf_digest, { "Digest", "ntpauth.digest", FT_BYTES, BASE_NONE, NULL, 0x0,
+        "MAC bytes after the key ID", HFILL } },
+    { &hf_digest_len, { "Digest length", "ntpauth.digest_len", FT_UINT32, BASE_DEC, NULL, 0x0,
+        "Number of MAC bytes after the key ID", HFILL } },
+    { &hf_truncated, { "Truncated digest", "ntpauth.truncated", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+        "The digest is shorter than the algorithm's output (ntpd/NTPsec/chrony NTPv4 keep 20 "
+        "bytes)", HFILL } },
+    { &hf_expected, { "Expected digest", "ntpauth.expected", FT_BYTES, BASE_NONE, NULL, 0x0,
+        "The digest the configured key gives for this packet", HFILL } },
+    { &hf_split, { "Trailer reading", "ntpauth.split", FT_STRING, BASE_NONE, NULL, 0x0,
+        "How the bytes after the NTP header were split into extension fields, key ID and "
+        "digest", HFILL } },
+    { &hf_ambiguous, { "Ambiguous trailer", "ntpauth.split.ambiguous", FT_BOOLEAN, BASE_NONE,
+        NULL, 0x0, "The trailer could be read in several ways; the one a key explains was chosen",
+        HFILL } },
+    { &hf_reading, { "Possible reading", "ntpauth.split.reading", FT_STRING, BASE_NONE, NULL, 0x0,
+        NULL, HFILL } },
+    { &hf_explanation, { "Note", "ntpauth.explanation", FT_STRING, BASE_NONE, NULL, 0x0,
+        "What a crypto-NAK, NTS or MS-SNTP trailer is", HFILL } },
+    { &hf_request_in, { "Request in", "ntpauth.request_in", FT_FRAMENUM, BASE_NONE,
+        FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, "The request this reply answers", HFILL } },
+    { &hf_response_in, { "Response in", "ntpauth.response_in", FT_FRAMENUM, BASE_NONE,
+        FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0, "The reply to this request", HFILL } },
+    { &hf_finding, { "Finding", "ntpauth.finding", FT_STRING, BASE_NONE, NULL, 0x0,
+        "downgrade, key_mismatch, crypto_nak_reply, unsolicited_reply, replay, kod, md5_in_use, "
+        "shared_key (the names ntpauth-analyze prints)", HFILL } },
+    { &hf_keyring_problem, { "Key configuration problem", "ntpauth.keyring_problem", FT_STRING,
+        BASE_NONE, NULL, 0x0, "Shown on the first NTP packet when the keyfile or key table is "
+        "broken", HFILL } },
+  };
+  static gint *ett[] = { &ett_ntpauth, &ett_readings, &ett_findings };
+  static ei_register_info ei[] = {
+    { &ei_bad_mac, { "ntpauth.bad_mac.expert", PI_SECURITY, PI_ERROR,
+        "Bad MAC", EXPFILL } },
+    { &ei_unknown_key, { "ntpauth.unknown_key.expert", PI_SECURITY, PI_WARN,
+        "Unknown key", EXPFILL } },
+    { &ei_untrusted_key, { "ntpauth.untrusted_key.expert", PI_SECURITY, PI_WARN,
+        "Untrusted key", EXPFILL } },
+    { &ei_crypto_nak, { "ntpauth.crypto_nak.expert", PI_SECURITY, PI_WARN,
+        "Crypto-NAK (unauthenticated negative answer; forgeable)", EXPFILL } },
+    { &ei_nts, { "ntpauth.nts.expert", PI_SECURITY, PI_NOTE,
+        "NTS-protected packet (not verifiable with symmetric keys)", EXPFILL } },
+    { &ei_mssntp, { "ntpauth.mssntp.expert", PI_SECURITY, PI_NOTE,
+        "MS-SNTP signature (not an NTP symmetric key)", EXPFILL } },
+    { &ei_malformed, { "ntpauth.malformed.expert", PI_MALFORMED, PI_ERROR,
+        "Malformed NTP message", EXPFILL } },
+    { &ei_md5, { "ntpauth.md5.expert", PI_SECURITY, PI_NOTE,
+        "MD5 key in use (deprecated by RFC 8573; prefer SHA1 or AES-CMAC)", EXPFILL } },
+    { &ei_keyring_error, { "ntpauth.keyring_error.expert", PI_PROTOCOL, PI_ERROR,
+        "Keyfile or key table problem", EXPFILL } },
+    { &ei_keyring_warning, { "ntpauth.keyring_warning.expert", PI_PROTOCOL, PI_WARN,
+        "Keyfile warning", EXPFILL } },
+    { &ei_finding[NTA_F_DOWNGRADE], { "ntpauth.finding.downgrade", PI_SECURITY, PI_WARN,
+        "Downgrade: authenticated request answered without a MAC", EXPFILL } },
+    { &ei_finding[NTA_F_KEY_MISMATCH], { "ntpauth.finding.key_mismatch", PI_SECURITY, PI_WARN,
+        "Reply signed with another key than its request", EXPFILL } },
+    { &ei_finding[NTA_F_CRYPTO_NAK_REPLY], { "ntpauth.finding.crypto_nak_reply", PI_SECURITY,
+        PI_WARN, "Request answered by a crypto-NAK", EXPFILL } },
+    { &ei_finding[NTA_F_UNSOLICITED], { "ntpauth.finding.unsolicited_reply", PI_SECURITY, PI_WARN,
+        "Reply to no request seen (possible spoofing)", EXPFILL } },
+    { &ei_finding[NTA_F_REPLAY], { "ntpauth.finding.replay", PI_SECURITY, PI_WARN,
+        "Transmit timestamp seen before (replay?)", EXPFILL } },
+    { &ei_finding[NTA_F_KOD], { "ntpauth.finding.kod", PI_RESPONSE_CODE, PI_NOTE,
+        "Kiss-o'-Death", EXPFILL } },
+    { &ei_finding[NTA_F_MD5], { "ntpauth.finding.md5_in_use", PI_SECURITY, PI_NOTE,
+        "MD5 still in use", EXPFILL } },
+    { &ei_finding[NTA_F_SHARED_KEY], { "ntpauth.finding.shared_key", PI_SECURITY, PI_NOTE,
+        "One key used by several clients or servers", EXPFILL } },
+    { &ei_finding[NTA_F_WEAK_KEY], { "ntpauth.finding.weak_key", PI_SECURITY, PI_NOTE,
+        "Weak key", EXPFILL } },
+  };
+
+  proto_ntpauth = proto_register_protocol("NTP Authentication", "NTPAUTH", "ntpauth");
+  proto_register_field_array(proto_ntpauth, hf, array_length(hf));
+  proto_register_subtree_array(ett, array_length(ett));
+  expert_module_t *em = expert_register_protocol(proto_ntpauth);
+  expert_register_field_array(em, ei, array_length(ei));
+
+  ntpauth_keys_register(proto_ntpauth);
+
+  request_in_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
+                                          g_direct_equal);
+  response_in_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
+                                           g_direct_equal);
+  findings_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
+                                        g_direct_equal);
+  register_init_routine(ntpauth_init);
+  register_cleanup_routine(ntpauth_cleanup);
+  register_shutdown_routine(ntpauth_shutdown);
+
+  ntpauth_handle = register_dissector("ntpauth", dissect_ntpauth, proto_ntpauth);
+}
+
+void proto_reg_handoff_ntpauth(void) {
+  proto_ntp = proto_get_id_by_filter_name("ntp");
+  hf_udp_length = proto_registrar_get_id_byname("udp.length");
+
+  GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+  if (proto_ntp > 0)
+    g_array_append_val(wanted, proto_ntp);
+  if (hf_udp_length > 0)
+    g_array_append_val(wanted, hf_udp_length);
+  register_postdissector(ntpauth_handle);
+  set_postdissector_wanted_hfids(ntpauth_handle, wanted);
+}

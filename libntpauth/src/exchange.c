@@ -1,0 +1,447 @@
+/* exchange.c - request/reply pairing and the findings built on it.
+ *
+ * Every NTP packet with a non-zero transmit timestamp is remembered under the key
+ * (source endpoint, destination endpoint, transmit timestamp). A reply (mode 4 or 2) is paired
+ * with the request whose key is (reply destination, reply source, reply origin): a stateless
+ * server copies the request's transmit timestamp into the origin field and swaps addresses and
+ * ports. The same key seen a second time from the same source is a replay.
+ *
+ * Memory is fixed when the table is created: entries live in a ring in arrival order (capture
+ * time is close to monotonic), indexed by an open-addressing hash of slot numbers. Inserting into
+ * a full ring evicts the oldest entry, and entries older than max_age (by capture time) are
+ * dropped before every insert, so the cost per packet is O(1) and nothing is allocated.
+ *
+ * Timing of a completed exchange: T1 = capture time of the request, T2/T3 = receive/transmit
+ * timestamps of the reply, T4 = capture time of the reply. The offset is therefore the server's
+ * clock relative to the capturing host's clock (the client's, when captured on the client). Using
+ * capture times for T1/T4 instead of the request's transmit timestamp keeps the figures right for
+ * clients that put a random transmit timestamp into requests (chrony does). */
+#include "ntpauth/exchange.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_TABLE_SIZE 1024     /* keys tracked for shared-key/MD5 findings (power of two) */
+#define HOSTS_PER_ROLE 8        /* distinct clients/servers remembered per key */
+
+typedef struct {
+  nta_endpoint src, dst;
+  uint64_t xmt;
+  uint64_t hash;
+  uint64_t frame;
+  int64_t time_sec;
+  uint32_t time_nsec;
+  uint32_t key_id;
+  bool has_mac;             /* a key ID + digest trailer (any verdict) */
+  bool verified;            /* verdict good */
+  bool is_request;          /* mode 1 or 3 */
+} pair_entry;
+
+typedef struct {
+  uint8_t family;
+  uint8_t addr[16];
+} host_addr;
+
+typedef struct {
+  bool used;
+  uint32_t key_id;
+  uint8_t n_clients, n_servers;
+  bool clients_reported, servers_reported, md5_reported;
+  host_addr clients[HOSTS_PER_ROLE];
+  host_addr servers[HOSTS_PER_ROLE];
+} key_usage;
+
+struct nta_exchange {
+  size_t max_entries;
+  uint32_t max_age;
+  pair_entry *ring;         /* max_entries slots */
+  size_t head;              /* next slot to write */
+  size_t count;             /* live entries, the oldest is at (head - count) */
+  uint32_t *index;          /* ring slot + 1, 0 = empty */
+  size_t index_mask;
+  key_usage keys[KEY_TABLE_SIZE];
+  size_t keys_used;
+};
+
+const char *nta_finding_name(nta_finding_kind k) {
+  switch (k) {
+  case NTA_F_DOWNGRADE: return "downgrade";
+  case NTA_F_KEY_MISMATCH: return "key_mismatch";
+  case NTA_F_CRYPTO_NAK_REPLY: return "crypto_nak_reply";
+  case NTA_F_UNSOLICITED: return "unsolicited_reply";
+  case NTA_F_REPLAY: return "replay";
+  case NTA_F_KOD: return "kod";
+  case NTA_F_MD5: return "md5_in_use";
+  case NTA_F_SHARED_KEY: return "shared_key";
+  case NTA_F_WEAK_KEY: return "weak_key";
+  case NTA_F_COUNT: break;
+  }
+  return "unknown";
+}
+
+void nta_endpoint_addr_str(const nta_endpoint *ep, char *out, size_t outlen) {
+  if (!out || outlen == 0) return;
+  if (!ep || !inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, out, (socklen_t)outlen))
+    snprintf(out, outlen, "?");
+}
+
+/* ---- pairing table ------------------------------------------------------------------------ */
+
+static uint64_t mix64(uint64_t h) {
+  h ^= h >> 33; h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+static uint64_t endpoint_hash(const nta_endpoint *ep, uint64_t h) {
+  uint64_t a, b;
+  memcpy(&a, ep->addr, 8);
+  memcpy(&b, ep->addr + 8, 8);
+  h = mix64(h ^ a);
+  h = mix64(h ^ b ^ ((uint64_t)ep->port << 8) ^ ep->family);
+  return h;
+}
+
+static uint64_t key_hash(const nta_endpoint *src, const nta_endpoint *dst, uint64_t xmt) {
+  uint64_t h = mix64(xmt ^ 0x9e3779b97f4a7c15ULL);
+  h = endpoint_hash(src, h);
+  return endpoint_hash(dst, h);
+}
+
+static bool endpoint_equal(const nta_endpoint *a, const nta_endpoint *b) {
+  size_t n = a->family == 6 ? 16 : 4;
+  return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, n) == 0;
+}
+
+/* Canonical copy: unused address bytes zeroed so hashing and comparison see only real bytes. */
+static void endpoint_canon(nta_endpoint *out, const nta_endpoint *in) {
+  memset(out, 0, sizeof *out);
+  out->family = in->family == 6 ? 6 : 4;
+  out->port = in->port;
+  memcpy(out->addr, in->addr, out->family == 6 ? 16 : 4);
+}
+
+nta_exchange *nta_exchange_create(size_t max_entries, uint32_t max_age_sec) {
+  if (max_entries == 0 || max_entries > (1u << 30)) return NULL;
+  nta_exchange *ex = calloc(1, sizeof *ex);
+  if (!ex) return NULL;
+  size_t slots = 16;
+  while (slots < max_entries * 2) slots <<= 1;
+  ex->ring = calloc(max_entries, sizeof *ex->ring);
+  ex->index = calloc(slots, sizeof *ex->index);
+  if (!ex->ring || !ex->index) {
+    nta_exchange_destroy(ex);
+    return NULL;
+  }
+  ex->max_entries = max_entries;
+  ex->max_age = max_age_sec;
+  ex->index_mask = slots - 1;
+  return ex;
+}
+
+void nta_exchange_destroy(nta_exchange *ex) {
+  if (!ex) return;
+  free(ex->ring);
+  free(ex->index);
+  free(ex);
+}
+
+static pair_entry *table_find(nta_exchange *ex, const nta_endpoint *src, const nta_endpoint *dst,
+                              uint64_t xmt, uint64_t hash) {
+  for (size_t p = hash & ex->index_mask;; p = (p + 1) & ex->index_mask) {
+    uint32_t slot = ex->index[p];
+    if (slot == 0) return NULL;
+    pair_entry *e = &ex->ring[slot - 1];
+    if (e->hash == hash && e->xmt == xmt && endpoint_equal(&e->src, src) &&
+        endpoint_equal(&e->dst, dst))
+      return e;
+  }
+}
+
+/* Removes the index slot that points at ring slot `slot` (backward-shift deletion keeps linear
+ * probing correct without tombstones). */
+static void index_remove(nta_exchange *ex, size_t slot) {
+  const pair_entry *e = &ex->ring[slot];
+  size_t p = e->hash & ex->index_mask;
+  while (ex->index[p] != slot + 1) p = (p + 1) & ex->index_mask;
+  size_t hole = p;
+  for (size_t q = (hole + 1) & ex->index_mask; ex->index[q] != 0; q = (q + 1) & ex->index_mask) {
+    size_t home = ex->ring[ex->index[q] - 1].hash & ex->index_mask;
+    /* Move q into the hole when its home position is not within (hole, q]. */
+    bool between = hole <= q ? (home > hole && home <= q) : (home > hole || home <= q);
+    if (!between) {
+      ex->index[hole] = ex->index[q];
+      hole = q;
+    }
+  }
+  ex->index[hole] = 0;
+}
+
+static void ring_drop_oldest(nta_exchange *ex) {
+  size_t oldest = (ex->head + ex->max_entries - ex->count) % ex->max_entries;
+  index_remove(ex, oldest);
+  ex->count--;
+}
+
+static void ring_expire(nta_exchange *ex, int64_t now_sec) {
+  while (ex->count > 0) {
+    size_t oldest = (ex->head + ex->max_entries - ex->count) % ex->max_entries;
+    if (now_sec - ex->ring[oldest].time_sec <= (int64_t)ex->max_age) break;
+    ring_drop_oldest(ex);
+  }
+}
+
+static void table_insert(nta_exchange *ex, const pair_entry *proto) {
+  if (ex->count == ex->max_entries) ring_drop_oldest(ex);
+  size_t slot = ex->head;
+  ex->ring[slot] = *proto;
+  ex->head = (ex->head + 1) % ex->max_entries;
+  ex->count++;
+  size_t p = proto->hash & ex->index_mask;
+  while (ex->index[p] != 0) p = (p + 1) & ex->index_mask;
+  ex->index[p] = (uint32_t)(slot + 1);
+}
+
+/* ---- per-key usage (shared keys, MD5) ------------------------------------------------------ */
+
+static key_usage *key_usage_get(nta_exchange *ex, uint32_t key_id) {
+  size_t p = (size_t)mix64(key_id) & (KEY_TABLE_SIZE - 1);
+  for (size_t i = 0; i < KEY_TABLE_SIZE; i++, p = (p + 1) & (KEY_TABLE_SIZE - 1)) {
+    key_usage *u = &ex->keys[p];
+    if (u->used && u->key_id == key_id) return u;
+    if (!u->used) {
+      /* Keep a few slots free so lookups of unknown IDs always terminate quickly. */
+      if (ex->keys_used >= KEY_TABLE_SIZE - KEY_TABLE_SIZE / 8) return NULL;
+      u->used = true;
+      u->key_id = key_id;
+      ex->keys_used++;
+      return u;
+    }
+  }
+  return NULL;
+}
+
+/* Adds the host to the list; returns true when it is new and the list now has two or more. */
+static bool host_note(host_addr *list, uint8_t *n, const nta_endpoint *ep) {
+  size_t alen = ep->family == 6 ? 16 : 4;
+  for (uint8_t i = 0; i < *n; i++)
+    if (list[i].family == ep->family && memcmp(list[i].addr, ep->addr, alen) == 0) return false;
+  if (*n >= HOSTS_PER_ROLE) return false;
+  host_addr *h = &list[(*n)++];
+  memset(h, 0, sizeof *h);
+  h->family = ep->family;
+  memcpy(h->addr, ep->addr, alen);
+  return *n >= 2;
+}
+
+static void hosts_format(const host_addr *list, uint8_t n, char *out, size_t outlen) {
+  size_t off = 0;
+  out[0] = '\0';
+  for (uint8_t i = 0; i < n && off + 1 < outlen; i++) {
+    nta_endpoint ep = { .family = list[i].family };
+    memcpy(ep.addr, list[i].addr, 16);
+    char a[64];
+    nta_endpoint_addr_str(&ep, a, sizeof a);
+    int w = snprintf(out + off, outlen - off, "%s%s", i ? ", " : "", a);
+    if (w < 0) break;
+    off += (size_t)w;
+  }
+  if (off >= outlen && outlen > 4) memcpy(out + outlen - 4, "...", 4);
+}
+
+/* ---- findings ----------------------------------------------------------------------------- */
+
+static nta_finding *finding_add(nta_exchange_result *out, nta_finding_kind kind, uint64_t frame,
+                                uint64_t related, uint32_t key_id) {
+  if (out->n_findings >= NTA_MAX_FINDINGS_PER_PACKET) return NULL;
+  nta_finding *f = &out->findings[out->n_findings++];
+  f->kind = kind;
+  f->frame = frame;
+  f->related_frame = related;
+  f->key_id = key_id;
+  f->text[0] = '\0';
+  return f;
+}
+
+#define FINDING(out, kind, frame, related, key, ...)                                    \
+  do {                                                                                     \
+    nta_finding *f_ = finding_add((out), (kind), (frame), (related), (key));               \
+    if (f_) snprintf(f_->text, sizeof f_->text, __VA_ARGS__);                              \
+  } while (0)
+
+static bool verdict_has_mac(const nta_verify_result *vr) {
+  switch (vr->verdict) {
+  case NTA_V_GOOD: case NTA_V_BAD_MAC: case NTA_V_UNKNOWN_KEY: case NTA_V_UNTRUSTED_KEY:
+    return vr->has_key_id;
+  default:
+    return false;
+  }
+}
+
+static bool is_request_mode(uint8_t mode) {
+  return mode == NTA_MODE_CLIENT || mode == NTA_MODE_ACTIVE;
+}
+static bool is_reply_mode(uint8_t mode) {
+  return mode == NTA_MODE_SERVER || mode == NTA_MODE_PASSIVE;
+}
+
+/* Signed difference a - b of two NTP timestamps in seconds, wrap-safe across eras. */
+static double ts_diff(uint64_t a, uint64_t b) {
+  return (double)(int64_t)(a - b) / 4294967296.0;
+}
+
+static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
+                       const nta_endpoint *dst, nta_exchange_result *out) {
+  const nta_packet *p = obs->pkt;
+  const nta_verify_result *vr = obs->vr;
+  char kiss[5];
+  bool kod = nta_packet_kiss_code(p, kiss);
+
+  if (p->org_ts == 0) {
+    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
+            "reply with a zero origin timestamp answers no request (possible spoofing)");
+    return;
+  }
+  uint64_t h = key_hash(dst, src, p->org_ts);
+  pair_entry *req = table_find(ex, dst, src, p->org_ts, h);
+  if (!req || !req->is_request) {
+    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
+            "reply origin %08" PRIx32 ".%08" PRIx32 " matches no request seen (possible spoofing)",
+            (uint32_t)(p->org_ts >> 32), (uint32_t)p->org_ts);
+    return;
+  }
+  out->matched = true;
+  out->request_frame = req->frame;
+
+  bool reply_mac = verdict_has_mac(vr);
+  if (vr->verdict == NTA_V_CRYPTO_NAK) {
+    if (req->has_mac)
+      FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs->frame, req->frame, req->key_id,
+              "request in frame %" PRIu64 " (key %" PRIu32 ") answered by a crypto-NAK",
+              req->frame, req->key_id);
+    else
+      FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs->frame, req->frame, 0,
+              "request in frame %" PRIu64 " answered by a crypto-NAK", req->frame);
+  } else if (req->has_mac && vr->verdict == NTA_V_NO_AUTH) {
+    FINDING(out, NTA_F_DOWNGRADE, obs->frame, req->frame, req->key_id,
+            "request in frame %" PRIu64 " was authenticated with key %" PRIu32
+            ", the reply has no MAC", req->frame, req->key_id);
+  } else if (req->has_mac && reply_mac && vr->key_id != req->key_id) {
+    FINDING(out, NTA_F_KEY_MISMATCH, obs->frame, req->frame, vr->key_id,
+            "reply signed with key %" PRIu32 ", its request in frame %" PRIu64
+            " used key %" PRIu32, vr->key_id, req->frame, req->key_id);
+  }
+
+  /* Timing; a KoD's receive/transmit timestamps are undefined. */
+  if (!kod && p->rec_ts != 0 && p->xmt_ts != 0) {
+    uint64_t t1 = nta_ts_from_unix(req->time_sec, req->time_nsec);
+    uint64_t t4 = nta_ts_from_unix(obs->time_sec, obs->time_nsec);
+    double d21 = ts_diff(p->rec_ts, t1), d34 = ts_diff(p->xmt_ts, t4);
+    out->has_timing = true;
+    out->offset = (d21 + d34) / 2.0;
+    out->delay = ts_diff(t4, t1) - ts_diff(p->xmt_ts, p->rec_ts);
+    out->timing_trusted = req->verified && vr->verdict == NTA_V_GOOD;
+  }
+}
+
+static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
+                           nta_exchange_result *out) {
+  const nta_verify_result *vr = obs->vr;
+  uint8_t mode = obs->pkt->mode;
+  bool uses_key = vr->has_key_id && (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNKNOWN_KEY ||
+                                     vr->verdict == NTA_V_UNTRUSTED_KEY);
+  bool md5 = vr->has_key_id && vr->key && vr->algorithm && strcmp(vr->algorithm, "MD5") == 0 &&
+             (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNTRUSTED_KEY);
+  if (!uses_key && !md5) return;
+  key_usage *u = key_usage_get(ex, vr->key_id);
+  if (!u) return;
+  if (md5 && !u->md5_reported) {
+    u->md5_reported = true;
+    FINDING(out, NTA_F_MD5, obs->frame, 0, vr->key_id,
+            "key %" PRIu32 " uses MD5 (deprecated by RFC 8573; trust only SHA1 or better)",
+            vr->key_id);
+  }
+  if (!uses_key) return;
+  char hosts[NTA_REASON_MAX - 48];
+  if (mode == NTA_MODE_CLIENT) {
+    if (host_note(u->clients, &u->n_clients, src) && !u->clients_reported) {
+      u->clients_reported = true;
+      hosts_format(u->clients, u->n_clients, hosts, sizeof hosts);
+      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, vr->key_id,
+              "key %" PRIu32 " used by several clients: %s", vr->key_id, hosts);
+    }
+  } else if (mode == NTA_MODE_SERVER) {
+    if (host_note(u->servers, &u->n_servers, src) && !u->servers_reported) {
+      u->servers_reported = true;
+      hosts_format(u->servers, u->n_servers, hosts, sizeof hosts);
+      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, vr->key_id,
+              "key %" PRIu32 " used by several servers: %s", vr->key_id, hosts);
+    }
+  }
+}
+
+void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exchange_result *out) {
+  memset(out, 0, offsetof(nta_exchange_result, findings));
+  out->n_findings = 0;
+  const nta_packet *p = obs->pkt;
+  const nta_verify_result *vr = obs->vr;
+  if (!ex || !p || !vr || !p->header_ok || p->mode == NTA_MODE_CONTROL ||
+      p->mode == NTA_MODE_PRIVATE || vr->verdict == NTA_V_MALFORMED)
+    return;
+
+  ring_expire(ex, obs->time_sec);   /* forget what is too old before looking anything up */
+  nta_endpoint src, dst;
+  endpoint_canon(&src, &obs->src);
+  endpoint_canon(&dst, &obs->dst);
+  out->is_reply = is_reply_mode(p->mode);
+
+  if (out->is_reply) pair_reply(ex, obs, &src, &dst, out);
+
+  char kiss[5];
+  if (p->mode != NTA_MODE_CLIENT && p->mode != NTA_MODE_ACTIVE && nta_packet_kiss_code(p, kiss))
+    FINDING(out, NTA_F_KOD, obs->frame, out->matched ? out->request_frame : 0,
+            vr->has_key_id ? vr->key_id : 0, "Kiss-o'-Death %s", kiss);
+
+  /* Remember the transmit timestamp: replay detection for every packet, pairing for requests. */
+  if (p->xmt_ts != 0) {
+    uint64_t h = key_hash(&src, &dst, p->xmt_ts);
+    pair_entry *seen = table_find(ex, &src, &dst, p->xmt_ts, h);
+    if (seen) {
+      FINDING(out, NTA_F_REPLAY, obs->frame, seen->frame, vr->has_key_id ? vr->key_id : 0,
+              "transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in frame %" PRIu64,
+              (uint32_t)(p->xmt_ts >> 32), (uint32_t)p->xmt_ts, seen->frame);
+    } else {
+      pair_entry e = {
+        .src = src, .dst = dst, .xmt = p->xmt_ts, .hash = h, .frame = obs->frame,
+        .time_sec = obs->time_sec, .time_nsec = obs->time_nsec,
+        .key_id = vr->has_key_id ? vr->key_id : 0, .has_mac = verdict_has_mac(vr),
+        .verified = vr->verdict == NTA_V_GOOD, .is_request = is_request_mode(p->mode),
+      };
+      table_insert(ex, &e);
+    }
+  }
+
+  note_key_usage(ex, obs, &src, out);
+}
+
+size_t nta_exchange_audit_keys(const nta_keyring *kr, nta_finding *out, size_t max) {
+  size_t n = 0;
+  if (!kr) return 0;
+  size_t count = nta_keyring_count(kr);
+  for (size_t i = 0; i < count && n < max; i++) {
+    const nta_key *k = nta_keyring_key_at(kr, i);
+    char why[NTA_REASON_MAX - 40];
+    if (!k || !nta_key_is_weak(k, why, sizeof why)) continue;
+    nta_finding *f = &out[n++];
+    memset(f, 0, sizeof *f);
+    f->kind = NTA_F_WEAK_KEY;
+    f->key_id = nta_key_id(k);
+    snprintf(f->text, sizeof f->text, "key %" PRIu32 " (%s): %s", nta_key_id(k),
+             nta_key_source(k) ? nta_key_source(k) : "?", why);
+  }
+  return n;
+}

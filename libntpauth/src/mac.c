@@ -1,0 +1,292 @@
+/* mac.c - the legacy NTP MAC: digest(key || data) or AES-CMAC(key, data), OpenSSL 3 EVP.
+ *
+ * Everything that costs time (name lookup, algorithm fetch, context allocation, CMAC key
+ * schedule) happens once in nta_mac_create(). nta_mac_compute() only re-initialises the
+ * prepared contexts, which allocates nothing in OpenSSL 3 (tests/unit/test_mac.c counts the
+ * allocations to keep it that way). */
+#include "ntpauth/mac.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#define TYPE_NAME_MAX 64
+
+struct nta_mac {
+  nta_mac_kind kind;
+  char name[TYPE_NAME_MAX];     /* canonical display name */
+  size_t out_len;
+  bool xof;                     /* SHAKE*: finalised with an explicit length */
+  uint8_t *key;
+  size_t key_len;
+  /* digest */
+  EVP_MD *md;
+  EVP_MD_CTX *md_ctx;
+  /* CMAC */
+  char cipher[TYPE_NAME_MAX];   /* "AES-128-CBC", ... */
+  EVP_MAC *mac;
+  EVP_MAC_CTX *mac_ctx;
+};
+
+/* ---- type names ---------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *alias;      /* upper case */
+  const char *canonical;  /* our display name */
+  const char *ossl;       /* name given to OpenSSL */
+  size_t cmac_key_len;    /* 0 for digests */
+} type_alias;
+
+/* Names the daemons accept that OpenSSL does not know under that spelling, and the canonical
+ * display names of the common ones. Anything else is looked up in OpenSSL as written. */
+static const type_alias type_aliases[] = {
+  {"MD5", "MD5", "MD5", 0},
+  {"SHA1", "SHA1", "SHA1", 0},
+  {"SHA-1", "SHA1", "SHA1", 0},
+  {"SHA", "SHA1", "SHA1", 0},          /* old OpenSSL short name still used in keyfiles */
+  {"SHA224", "SHA224", "SHA2-224", 0},
+  {"SHA-224", "SHA224", "SHA2-224", 0},
+  {"SHA2-224", "SHA224", "SHA2-224", 0},
+  {"SHA256", "SHA256", "SHA2-256", 0},
+  {"SHA-256", "SHA256", "SHA2-256", 0},
+  {"SHA2-256", "SHA256", "SHA2-256", 0},
+  {"SHA384", "SHA384", "SHA2-384", 0},
+  {"SHA-384", "SHA384", "SHA2-384", 0},
+  {"SHA2-384", "SHA384", "SHA2-384", 0},
+  {"SHA512", "SHA512", "SHA2-512", 0},
+  {"SHA-512", "SHA512", "SHA2-512", 0},
+  {"SHA2-512", "SHA512", "SHA2-512", 0},
+  {"SHA3-224", "SHA3-224", "SHA3-224", 0},
+  {"SHA3-256", "SHA3-256", "SHA3-256", 0},
+  {"SHA3-384", "SHA3-384", "SHA3-384", 0},
+  {"SHA3-512", "SHA3-512", "SHA3-512", 0},
+  {"SHA3224", "SHA3-224", "SHA3-224", 0},
+  {"SHA3256", "SHA3-256", "SHA3-256", 0},
+  {"SHA3384", "SHA3-384", "SHA3-384", 0},
+  {"SHA3512", "SHA3-512", "SHA3-512", 0},
+  {"RIPEMD160", "RIPEMD160", "RIPEMD160", 0},
+  {"RIPEMD-160", "RIPEMD160", "RIPEMD160", 0},
+  {"RMD160", "RIPEMD160", "RIPEMD160", 0},
+  {"AES", "AES128CMAC", "AES-128-CBC", 16},   /* ntpsec: "AES" is AES-128 */
+  {"AES128", "AES128CMAC", "AES-128-CBC", 16},
+  {"AES-128", "AES128CMAC", "AES-128-CBC", 16},
+  {"AES128CMAC", "AES128CMAC", "AES-128-CBC", 16},
+  {"AES-128-CMAC", "AES128CMAC", "AES-128-CBC", 16},
+  {"AES-128-CBC", "AES128CMAC", "AES-128-CBC", 16},
+  {"AES192", "AES192CMAC", "AES-192-CBC", 24},
+  {"AES-192", "AES192CMAC", "AES-192-CBC", 24},
+  {"AES192CMAC", "AES192CMAC", "AES-192-CBC", 24},
+  {"AES-192-CMAC", "AES192CMAC", "AES-192-CBC", 24},
+  {"AES-192-CBC", "AES192CMAC", "AES-192-CBC", 24},
+  {"AES256", "AES256CMAC", "AES-256-CBC", 32},
+  {"AES-256", "AES256CMAC", "AES-256-CBC", 32},
+  {"AES256CMAC", "AES256CMAC", "AES-256-CBC", 32},
+  {"AES-256-CMAC", "AES256CMAC", "AES-256-CBC", 32},
+  {"AES-256-CBC", "AES256CMAC", "AES-256-CBC", 32},
+};
+
+static const type_alias *find_alias(const char *upper) {
+  for (size_t i = 0; i < sizeof type_aliases / sizeof type_aliases[0]; i++)
+    if (strcmp(type_aliases[i].alias, upper) == 0) return &type_aliases[i];
+  return NULL;
+}
+
+static bool upper_copy(const char *in, char out[TYPE_NAME_MAX]) {
+  size_t n = strlen(in);
+  if (n == 0 || n >= TYPE_NAME_MAX) return false;
+  for (size_t i = 0; i <= n; i++) out[i] = (char)toupper((unsigned char)in[i]);
+  return true;
+}
+
+/* ---- creation -------------------------------------------------------------------------------- */
+
+static void mac_free_state(nta_mac *m) {
+  EVP_MD_CTX_free(m->md_ctx);
+  EVP_MD_free(m->md);
+  EVP_MAC_CTX_free(m->mac_ctx);
+  EVP_MAC_free(m->mac);
+  if (m->key) OPENSSL_cleanse(m->key, m->key_len);
+  free(m->key);
+}
+
+void nta_mac_destroy(nta_mac *m) {
+  if (!m) return;
+  mac_free_state(m);
+  OPENSSL_cleanse(m, sizeof *m);
+  free(m);
+}
+
+static nta_mac *prepare_digest(nta_mac *m, const char *display, EVP_MD *md, nta_diag *err) {
+  int size = EVP_MD_get_size(md);
+  m->xof = (EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF) != 0;
+  if (size <= 0 || size > NTA_MAC_MAX) {
+    nta_diag_set(err, NTA_ERR_UNSUPPORTED, "digest %s: output of %d bytes is not usable as an NTP MAC",
+                 display, size);
+    EVP_MD_free(md);
+    nta_mac_destroy(m);
+    return NULL;
+  }
+  m->kind = NTA_MAC_DIGEST;
+  m->md = md;
+  m->out_len = (size_t)size;
+  snprintf(m->name, sizeof m->name, "%s", display);
+  m->md_ctx = EVP_MD_CTX_new();
+  /* Initialise once so later inits can pass NULL and reuse the provider context. */
+  if (!m->md_ctx || !EVP_DigestInit_ex2(m->md_ctx, m->md, NULL)) {
+    nta_diag_set(err, NTA_ERR_NOMEM, "digest %s: cannot create an OpenSSL context", display);
+    nta_mac_destroy(m);
+    return NULL;
+  }
+  return m;
+}
+
+static nta_mac *prepare_cmac(nta_mac *m, const char *display, const char *cipher,
+                             size_t want_key_len, nta_diag *err) {
+  m->kind = NTA_MAC_CMAC;
+  snprintf(m->name, sizeof m->name, "%s", display);
+  snprintf(m->cipher, sizeof m->cipher, "%s", cipher);
+  if (m->key_len != want_key_len) {
+    nta_diag_set(err, NTA_ERR_ARG,
+                 "%s needs a key of exactly %zu bytes (%zu hex digits), this key has %zu bytes",
+                 display, want_key_len, want_key_len * 2, m->key_len);
+    nta_mac_destroy(m);
+    return NULL;
+  }
+  m->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_CMAC, NULL);
+  m->mac_ctx = m->mac ? EVP_MAC_CTX_new(m->mac) : NULL;
+  if (!m->mac_ctx) {
+    nta_diag_set(err, NTA_ERR_UNSUPPORTED, "%s: OpenSSL has no CMAC implementation", display);
+    nta_mac_destroy(m);
+    return NULL;
+  }
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, m->cipher, 0),
+    OSSL_PARAM_construct_end(),
+  };
+  /* The key schedule is done here, once; nta_mac_compute re-inits with a NULL key. */
+  if (!EVP_MAC_init(m->mac_ctx, m->key, m->key_len, params)) {
+    nta_diag_set(err, NTA_ERR_UNSUPPORTED, "%s: OpenSSL cannot set up CMAC with %s", display, cipher);
+    nta_mac_destroy(m);
+    return NULL;
+  }
+  m->out_len = EVP_MAC_CTX_get_mac_size(m->mac_ctx);
+  if (m->out_len == 0 || m->out_len > NTA_MAC_MAX) {
+    nta_diag_set(err, NTA_ERR_UNSUPPORTED, "%s: unexpected CMAC size %zu", display, m->out_len);
+    nta_mac_destroy(m);
+    return NULL;
+  }
+  return m;
+}
+
+nta_mac *nta_mac_create(const char *type_name, const uint8_t *key, size_t key_len, nta_diag *err) {
+  char upper[TYPE_NAME_MAX];
+  if (!type_name || !upper_copy(type_name, upper)) {
+    nta_diag_set(err, NTA_ERR_ARG, "missing or overlong MAC type name");
+    return NULL;
+  }
+  if (!key && key_len) {
+    nta_diag_set(err, NTA_ERR_ARG, "key bytes missing");
+    return NULL;
+  }
+  if (key_len == 0) {
+    nta_diag_set(err, NTA_ERR_ARG, "empty key");
+    return NULL;
+  }
+  nta_mac *m = calloc(1, sizeof *m);
+  if (!m || !(m->key = malloc(key_len))) {
+    free(m);
+    nta_diag_set(err, NTA_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  memcpy(m->key, key, key_len);
+  m->key_len = key_len;
+
+  const type_alias *a = find_alias(upper);
+  if (a && a->cmac_key_len) return prepare_cmac(m, a->canonical, a->ossl, a->cmac_key_len, err);
+
+  EVP_MD *md = EVP_MD_fetch(NULL, a ? a->ossl : upper, NULL);
+  if (md) return prepare_digest(m, a ? a->canonical : upper, md, err);
+
+  /* ntpd and ntpsec take any unknown name starting with 'M' as MD5 (e.g. "M", "MD4" when
+   * OpenSSL lacks MD4). */
+  if (upper[0] == 'M' && (md = EVP_MD_fetch(NULL, "MD5", NULL)) != NULL)
+    return prepare_digest(m, "MD5", md, err);
+
+  nta_diag_set(err, NTA_ERR_UNSUPPORTED,
+               "unknown MAC type '%s' (not a digest OpenSSL knows, nor AES128/192/256 CMAC)",
+               type_name);
+  nta_mac_destroy(m);
+  return NULL;
+}
+
+nta_mac *nta_mac_clone(const nta_mac *m) {
+  if (!m) return NULL;
+  nta_mac *c = calloc(1, sizeof *c);
+  if (!c || !(c->key = malloc(m->key_len))) {
+    free(c);
+    return NULL;
+  }
+  memcpy(c->key, m->key, m->key_len);
+  c->key_len = m->key_len;
+  if (m->kind == NTA_MAC_CMAC) return prepare_cmac(c, m->name, m->cipher, m->key_len, NULL);
+  if (!EVP_MD_up_ref(m->md)) {
+    nta_mac_destroy(c);
+    return NULL;
+  }
+  return prepare_digest(c, m->name, m->md, NULL);
+}
+
+/* ---- accessors and computing ------------------------------------------------------------------ */
+
+nta_mac_kind nta_mac_get_kind(const nta_mac *m) { return m->kind; }
+const char *nta_mac_name(const nta_mac *m) { return m->name; }
+size_t nta_mac_output_len(const nta_mac *m) { return m->out_len; }
+
+size_t nta_mac_compute(nta_mac *m, const uint8_t *data, size_t len, uint8_t out[NTA_MAC_MAX]) {
+  if (m->kind == NTA_MAC_CMAC) {
+    size_t outl = 0;
+    if (!EVP_MAC_init(m->mac_ctx, NULL, 0, NULL) || !EVP_MAC_update(m->mac_ctx, data, len) ||
+        !EVP_MAC_final(m->mac_ctx, out, &outl, NTA_MAC_MAX))
+      return 0;
+    return outl;
+  }
+  if (!EVP_DigestInit_ex2(m->md_ctx, NULL, NULL) ||
+      !EVP_DigestUpdate(m->md_ctx, m->key, m->key_len) || !EVP_DigestUpdate(m->md_ctx, data, len))
+    return 0;
+  if (m->xof) return EVP_DigestFinalXOF(m->md_ctx, out, m->out_len) ? m->out_len : 0;
+  unsigned int outl = 0;
+  if (!EVP_DigestFinal_ex(m->md_ctx, out, &outl)) return 0;
+  return outl;
+}
+
+bool nta_mac_len_acceptable(const nta_mac *m, size_t digest_len) {
+  if (digest_len == m->out_len) return true;
+  return m->out_len > NTA_MAC_TRUNC && digest_len == NTA_MAC_TRUNC;
+}
+
+bool nta_ct_equal(const void *a, const void *b, size_t n) {
+  return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static int hex_value(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+long nta_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap) {
+  if (hex_len % 2 != 0 || hex_len / 2 > out_cap) return -1;
+  for (size_t i = 0; i < hex_len; i += 2) {
+    int hi = hex_value((unsigned char)hex[i]), lo = hex_value((unsigned char)hex[i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    out[i / 2] = (uint8_t)(hi << 4 | lo);
+  }
+  return (long)(hex_len / 2);
+}

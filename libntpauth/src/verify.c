@@ -1,0 +1,275 @@
+/* verify.c - the verdict for (packet, keyring), and signing.
+ *
+ * The parser (packet.c) lists every plausible reading ("split") of the trailer. Here each split
+ * gets its own verdict and the most convincing one is reported:
+ *   good  >  untrusted key whose MAC is correct  >  known key, acceptable length, wrong digest
+ *         >  known key, length its algorithm never uses  >  the RFC 7822 reading's own verdict
+ * so a key that explains a split wins over the RFC reading (chrony's full-length NTPv3 MACs,
+ * key IDs that look like EF lengths), and without keys the RFC reading is what is reported. */
+#include "ntpauth/verify.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const verdict_names[NTA_V_COUNT] = {
+  [NTA_V_GOOD] = "good",
+  [NTA_V_BAD_MAC] = "bad_mac",
+  [NTA_V_UNKNOWN_KEY] = "unknown_key",
+  [NTA_V_UNTRUSTED_KEY] = "untrusted_key",
+  [NTA_V_CRYPTO_NAK] = "crypto_nak",
+  [NTA_V_NO_AUTH] = "no_auth",
+  [NTA_V_NTS] = "nts",
+  [NTA_V_MSSNTP] = "mssntp",
+  [NTA_V_MALFORMED] = "malformed",
+};
+
+const char *nta_verdict_name(nta_verdict v) {
+  return (unsigned)v < NTA_V_COUNT ? verdict_names[v] : "?";
+}
+
+bool nta_verdict_from_name(const char *name, nta_verdict *out) {
+  if (!name) return false;
+  for (int v = 0; v < NTA_V_COUNT; v++)
+    if (strcmp(name, verdict_names[v]) == 0) {
+      if (out) *out = (nta_verdict)v;
+      return true;
+    }
+  return false;
+}
+
+bool nta_verdict_is_failure(nta_verdict v) {
+  return v == NTA_V_BAD_MAC || v == NTA_V_UNKNOWN_KEY || v == NTA_V_UNTRUSTED_KEY;
+}
+
+/* How convincing a split's verdict is (higher wins). */
+enum {
+  RANK_OTHER = 0,        /* a non-RFC reading no key explains */
+  RANK_PRIMARY = 1,      /* the RFC 7822 reading no key explains */
+  RANK_KNOWN_BAD_LEN = 2,
+  RANK_KNOWN_MISMATCH = 3,
+  RANK_UNTRUSTED_OK = 4,
+  RANK_GOOD = 5
+};
+
+typedef struct {
+  int rank;
+  nta_verify_result r;
+} candidate;
+
+static void set_reason(nta_verify_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(nta_verify_result *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+  va_end(ap);
+}
+
+/* Appends text at *pos, leaving room for the terminating NUL. */
+static void put_str(char *out, size_t cap, size_t *pos, const char *text) {
+  while (*text && *pos + 1 < cap) out[(*pos)++] = *text++;
+  out[*pos] = '\0';
+}
+
+static void put_u32(char *out, size_t cap, size_t *pos, uint32_t v) {
+  char digits[11];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  char text[11];
+  for (int i = 0; i < n; i++) text[i] = digits[n - 1 - i];
+  text[n] = '\0';
+  put_str(out, cap, pos, text);
+}
+
+/* "key 11 (SHA1)" or "key 13 (SHA256), truncated digest". Built by hand: this is the reason of
+ * almost every packet, and vsnprintf() would cost about as much as the MAC itself. */
+static void good_reason(nta_verify_result *r, uint32_t key_id, const char *alg) {
+  size_t pos = 0;
+  put_str(r->reason, sizeof r->reason, &pos, "key ");
+  put_u32(r->reason, sizeof r->reason, &pos, key_id);
+  put_str(r->reason, sizeof r->reason, &pos, " (");
+  put_str(r->reason, sizeof r->reason, &pos, alg);
+  put_str(r->reason, sizeof r->reason, &pos, r->truncated ? "), truncated digest" : ")");
+}
+
+/* Verdict of a MAC split. */
+static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t *buf,
+                     const nta_split *s, nta_verify_result *r) {
+  r->has_key_id = true;
+  r->key_id = s->key_id;
+  r->digest_len = s->digest_len;
+  if (s->key_id == 0) {
+    r->verdict = NTA_V_UNKNOWN_KEY;
+    set_reason(r, "key ID 0 is reserved and never valid");
+    return RANK_OTHER;
+  }
+  const nta_key *key = nta_keyring_find(kr, s->key_id);
+  if (!key) {
+    r->verdict = NTA_V_UNKNOWN_KEY;
+    if (nta_keyring_count(kr) == 0)
+      set_reason(r, "key %u: no keys loaded", s->key_id);
+    else
+      set_reason(r, "key %u not in keyfile", s->key_id);
+    return RANK_OTHER;
+  }
+  nta_mac *mac = nta_key_mac(key);
+  const char *alg = nta_mac_name(mac);
+  size_t full = nta_mac_output_len(mac);
+  bool trusted = nta_keyring_is_trusted(kr, s->key_id);
+  r->key = key;
+  r->algorithm = alg;
+  r->truncated = s->digest_len < full;
+
+  if (!nta_mac_len_acceptable(mac, s->digest_len)) {
+    char lengths[48];
+    if (full > NTA_MAC_TRUNC)
+      snprintf(lengths, sizeof lengths, "%zu- or %d-byte", full, NTA_MAC_TRUNC);
+    else
+      snprintf(lengths, sizeof lengths, "%zu-byte", full);
+    r->verdict = trusted ? NTA_V_BAD_MAC : NTA_V_UNTRUSTED_KEY;
+    if (trusted)
+      set_reason(r, "key %u (%s) expects %s digest, packet has %u", s->key_id, alg, lengths,
+                 s->digest_len);
+    else
+      set_reason(r, "key %u not trusted (and %s expects %s digest, packet has %u)", s->key_id,
+                 alg, lengths, s->digest_len);
+    return RANK_KNOWN_BAD_LEN;
+  }
+  /* Defensive: the parser promises the digest lies inside the captured bytes. */
+  if ((size_t)s->mac_offset + 4 + s->digest_len > pkt->captured_len) {
+    r->verdict = NTA_V_MALFORMED;
+    set_reason(r, "truncated: MAC of key %u ends after the captured bytes", s->key_id);
+    return RANK_OTHER;
+  }
+  uint8_t computed[NTA_MAC_MAX];
+  size_t n = nta_mac_compute(mac, buf, s->mac_offset, computed);
+  bool ok = n >= s->digest_len && nta_ct_equal(computed, nta_split_digest(s, buf), s->digest_len);
+  if (!ok && n >= s->digest_len) memcpy(r->expected, computed, s->digest_len);
+  if (!trusted) {
+    r->verdict = NTA_V_UNTRUSTED_KEY;
+    set_reason(r, "key %u not trusted (MAC %s)", s->key_id, ok ? "correct" : "incorrect");
+    return ok ? RANK_UNTRUSTED_OK : RANK_KNOWN_MISMATCH;
+  }
+  if (ok) {
+    r->verdict = NTA_V_GOOD;
+    good_reason(r, s->key_id, alg);
+    return RANK_GOOD;
+  }
+  r->verdict = NTA_V_BAD_MAC;
+  if (n == 0)
+    set_reason(r, "key %u (%s): the MAC could not be computed", s->key_id, alg);
+  else
+    set_reason(r, "digest mismatch for key %u (%s)", s->key_id, alg);
+  return RANK_KNOWN_MISMATCH;
+}
+
+/* Verdict of one split alone. */
+static int judge_split(const nta_keyring *kr, const nta_packet *pkt, const uint8_t *buf, int i,
+                       nta_verify_result *r) {
+  const nta_split *s = &pkt->splits[i];
+  r->split = (int8_t)i;
+  int rank = RANK_OTHER;
+  switch (s->kind) {
+  case NTA_TRAILER_NONE:
+    r->verdict = NTA_V_NO_AUTH;
+    set_reason(r, "no MAC");
+    break;
+  case NTA_TRAILER_CRYPTO_NAK:
+    r->verdict = NTA_V_CRYPTO_NAK;
+    r->has_key_id = true;
+    r->key_id = 0;
+    set_reason(r, "crypto-NAK: key ID 0, no digest");
+    break;
+  case NTA_TRAILER_MSSNTP:
+  case NTA_TRAILER_MSSNTP_EXT:
+    r->verdict = NTA_V_MSSNTP;
+    r->digest_len = s->digest_len;
+    set_reason(r, "MS-SNTP%s trailer (RID %u): signed by a Windows domain controller, not a keyfile",
+               s->kind == NTA_TRAILER_MSSNTP_EXT ? " extended" : "", s->key_id);
+    break;
+  case NTA_TRAILER_MAC:
+    rank = judge_mac(kr, pkt, buf, s, r);
+    break;
+  default:
+    r->verdict = NTA_V_MALFORMED;
+    set_reason(r, "unknown trailer reading");
+    break;
+  }
+  if (rank == RANK_OTHER && (i == pkt->primary || (pkt->primary < 0 && i == 0)))
+    rank = RANK_PRIMARY;
+  return rank;
+}
+
+/* Clears everything but the large `expected` buffer, which only bad_mac fills (and says how
+ * many bytes through digest_len). */
+static void result_init(nta_verify_result *res, const nta_packet *pkt) {
+  memset(res, 0, offsetof(nta_verify_result, expected));
+  res->split = -1;
+  res->split_ambiguous = pkt->ambiguous;
+}
+
+nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8_t *buf,
+                       nta_verify_result *res) {
+  result_init(res, pkt);
+  if (pkt->state == NTA_PKT_MALFORMED) {
+    res->verdict = NTA_V_MALFORMED;
+    set_reason(res, "%s", pkt->reason[0] ? pkt->reason : "malformed packet");
+    return res->verdict;
+  }
+  if (pkt->has_nts) {
+    res->verdict = NTA_V_NTS;
+    set_reason(res, "NTS extension fields: protected by NTS, not a keyfile");
+    return res->verdict;
+  }
+  if (pkt->n_splits == 0) {
+    res->verdict = NTA_V_NO_AUTH;
+    if (pkt->mode == NTA_MODE_PRIVATE)
+      set_reason(res, "mode 7 (ntpdc private) message: not checked");
+    else
+      set_reason(res, "no MAC");
+    return res->verdict;
+  }
+
+  int n = pkt->n_splits < NTA_MAX_SPLITS ? pkt->n_splits : NTA_MAX_SPLITS;
+  if (n == 1) {   /* the common case: no choice to make, no copies */
+    judge_split(kr, pkt, buf, 0, res);
+    return res->verdict;
+  }
+  candidate best = {.rank = -1};
+  candidate cur;
+  for (int i = 0; i < n; i++) {
+    result_init(&cur.r, pkt);
+    cur.rank = judge_split(kr, pkt, buf, i, &cur.r);
+    if (cur.rank > best.rank) best = cur;
+    if (best.rank == RANK_GOOD) break;   /* a key explains this reading: done */
+  }
+  *res = best.r;
+  return res->verdict;
+}
+
+size_t nta_sign(const nta_key *key, uint8_t *buf, size_t len, size_t cap, size_t digest_len) {
+  if (!key || !buf) return 0;
+  nta_mac *mac = nta_key_mac(key);
+  if (!nta_mac_len_acceptable(mac, digest_len)) return 0;
+  if (len > cap || cap - len < 4 + digest_len) return 0;
+  uint8_t computed[NTA_MAC_MAX];
+  size_t n = nta_mac_compute(mac, buf, len, computed);
+  if (n < digest_len) return 0;
+  uint32_t id = nta_key_id(key);
+  buf[len] = (uint8_t)(id >> 24);
+  buf[len + 1] = (uint8_t)(id >> 16);
+  buf[len + 2] = (uint8_t)(id >> 8);
+  buf[len + 3] = (uint8_t)id;
+  memcpy(buf + len + 4, computed, digest_len);
+  return len + 4 + digest_len;
+}
+
+size_t nta_append_crypto_nak(uint8_t *buf, size_t len, size_t cap) {
+  if (!buf || len > cap || cap - len < 4) return 0;
+  memset(buf + len, 0, 4);
+  return len + 4;
+}

@@ -1,0 +1,504 @@
+/* main.c - ntpauth-server: set-up as root, privilege drop, and the event loop.
+ *
+ * Everything privileged (sockets, keyfile, pcap file, refclock devices, status socket, log file)
+ * is opened first; then the process switches to the run user for good and only serves. The
+ * answer to each request is computed by respond.c; this file only moves bytes and time. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "counters.h"
+#include "log.h"
+#include "netio.h"
+#include "ntpauth/keyring.h"
+#include "privdrop.h"
+#include "ratelimit.h"
+#include "respond.h"
+#include "statussock.h"
+#include "timestate.h"
+
+#ifdef NTPAUTH_HAVE_REFCLOCK
+#include "refclocks.h"
+#endif
+#ifdef NTPAUTH_HAVE_CAPTURE
+#include "capture/writer.h"
+#endif
+
+#define SRV_RATELIMIT_SLOTS 4096
+#define SRV_TICK_NS 200000000L       /* refclock housekeeping: 5 times a second */
+#define SRV_MAX_POLLFDS (CFG_MAX_LISTEN + 40)
+#define SRV_STATUS_MAX 65536
+
+typedef struct {
+  srv_config cfg;
+  const char *config_path;
+  bool foreground, debug;
+  nta_keyring *keys;
+  net_socket socks[CFG_MAX_LISTEN];
+  size_t n_socks;
+  rl_table *ratelimit;
+  srv_counters *counters;
+  rsp_policy policy;
+  int sig_fd;
+  int status_fd;
+  priv_user user;
+  srv_time_state time_state;
+  struct timespec last_tick;
+  bool tap_failed;
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  rcl_set *rcl;
+#endif
+#ifdef NTPAUTH_HAVE_CAPTURE
+  cap_writer *tap;
+#endif
+} server;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: ntpauth-server -c FILE [-n] [-d]\n"
+          "  -c FILE  configuration file (ntp.conf-like, see ntpauth-server.conf.example)\n"
+          "  -n       stay in the foreground, log to stderr (unless `logfile` is set)\n"
+          "  -d       debug logging\n"
+          "  -t       check the configuration and keyfile, then exit\n"
+          "  -V       print the version\n");
+}
+
+/* ---- set-up ------------------------------------------------------------------------------- */
+
+#ifdef NTPAUTH_HAVE_REFCLOCK
+static nta_status add_refclock(void *ctx, const char *args, const char *where, nta_diag *err) {
+  return rcl_add_config((rcl_set *)ctx, args, where, err);
+}
+#endif
+
+static bool load_config(server *s) {
+  nta_diag err;
+  cfg_init(&s->cfg);
+  cfg_refclock_fn rcl_fn = NULL;
+  void *rcl_ctx = NULL;
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  s->rcl = rcl_create();
+  if (!s->rcl) { fprintf(stderr, "ntpauth-server: out of memory\n"); return false; }
+  rcl_fn = add_refclock;
+  rcl_ctx = s->rcl;
+#endif
+  if (cfg_parse_file(&s->cfg, s->config_path, rcl_fn, rcl_ctx, &err) != NTA_OK) {
+    fprintf(stderr, "ntpauth-server: %s\n", err.msg);
+    return false;
+  }
+  cfg_apply_defaults(&s->cfg);
+#ifndef NTPAUTH_HAVE_CAPTURE
+  if (s->cfg.pcap[0]) {
+    fprintf(stderr, "ntpauth-server: %s: pcap support not built (ntpauth_capture missing)\n",
+            s->config_path);
+    return false;
+  }
+#endif
+  return true;
+}
+
+static bool load_keys(server *s) {
+  nta_diag err;
+  s->keys = nta_keyring_create();
+  if (!s->keys) { log_msg(LOG_ERR, "out of memory"); return false; }
+  if (s->cfg.keys[0]) {
+    nta_diags diags;
+    nta_diags_clear(&diags);
+    nta_dialect used;
+    if (nta_keyring_load_file(s->keys, s->cfg.keys, NTA_DIALECT_AUTO, &used, &diags, &err) != NTA_OK) {
+      log_msg(LOG_ERR, "%s: keys: %s", s->cfg.keys_where, err.msg);
+      return false;
+    }
+    for (size_t i = 0; i < diags.count; i++)
+      log_msg(diags.entries[i].level == NTA_DIAG_NOTE ? LOG_INFO : LOG_WARNING, "%s",
+              diags.entries[i].msg);
+    log_msg(LOG_INFO, "loaded %zu keys from %s (%s format)", nta_keyring_count(s->keys),
+            s->cfg.keys, nta_dialect_name(used));
+  }
+  for (size_t i = 0; i < s->cfg.n_trust; i++) {
+    if (nta_keyring_trust(s->keys, s->cfg.trust[i].spec, &err) != NTA_OK) {
+      log_msg(LOG_ERR, "%s: trustedkey: %s", s->cfg.trust[i].where, err.msg);
+      return false;
+    }
+  }
+  if (s->cfg.n_trust && !s->cfg.keys[0])
+    log_msg(LOG_WARNING, "trustedkey given but no keys file: every MAC'd request fails");
+  return true;
+}
+
+static bool open_sockets(server *s) {
+  nta_diag err;
+  for (size_t i = 0; i < s->cfg.n_listen; i++) {
+    if (net_open(&s->cfg.listen[i], &s->socks[s->n_socks], &err) != NTA_OK) {
+      log_msg(LOG_ERR, "%s", err.msg);
+      return false;
+    }
+    log_msg(LOG_INFO, "listening on %s", s->cfg.listen[i].text);
+    s->n_socks++;
+  }
+  return true;
+}
+
+#ifdef NTPAUTH_HAVE_CAPTURE
+static bool open_tap(server *s) {
+  nta_diag err;
+  const char *path = s->cfg.pcap;
+  if (!path[0]) return true;
+  if (s->cfg.pcap_max_bytes) {
+    /* Rotation creates new files after the drop: the run user must be able to write there. */
+    char dir_buf[CFG_PATH_MAX];
+    snprintf(dir_buf, sizeof dir_buf, "%s", path);
+    const char *dir = dirname(dir_buf);
+    if (!priv_dir_writable(&s->user, dir)) {
+      log_msg(LOG_ERR, "pcap %s maxsize: folder %s is not writable by user %s (needed to rotate "
+              "files after dropping privileges); chown/chmod it or drop maxsize",
+              path, dir, s->user.drop ? s->user.name : "(current)");
+      return false;
+    }
+  }
+  s->tap = cap_writer_open(path, CAP_LINK_RAW, true, s->cfg.pcap_max_bytes, s->cfg.pcap_keep, &err);
+  if (!s->tap) { log_msg(LOG_ERR, "pcap %s: %s", path, err.msg); return false; }
+  if (s->user.drop && chown(path, s->user.uid, s->user.gid) != 0)
+    log_msg(LOG_WARNING, "pcap %s: chown to %s: %s", path, s->user.name, strerror(errno));
+  log_msg(LOG_INFO, "recording traffic to %s", path);
+  return true;
+}
+#endif
+
+static bool open_signals(server *s) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGHUP);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return false;
+  signal(SIGPIPE, SIG_IGN);
+  s->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  return s->sig_fd >= 0;
+}
+
+/* ---- status ------------------------------------------------------------------------------- */
+
+static size_t format_status(server *s, char *buf, size_t len) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  size_t off = 0;
+  const srv_time_state *t = &s->time_state;
+  char refid[16];
+  if (t->synced && t->stratum >= 2)
+    snprintf(refid, sizeof refid, "%u.%u.%u.%u", t->refid >> 24, (t->refid >> 16) & 255,
+             (t->refid >> 8) & 255, t->refid & 255);
+  else
+    for (int i = 0; i < 4; i++) {
+      char ch = (char)(t->refid >> (24 - 8 * i));
+      refid[i] = ch >= 32 && ch < 127 ? ch : '\0';
+      refid[4] = '\0';
+    }
+  off += (size_t)snprintf(buf + off, len - off,
+                          "ntpauth-server %s: %s, leap %u, stratum %u, refid %s, offset %+.9f s, "
+                          "root delay %.6f s, root dispersion %.6f s\n",
+                          NTPAUTH_VERSION, t->synced ? "synchronised" : "unsynchronised", t->leap,
+                          t->synced ? t->stratum : 0, refid, t->offset, t->root_delay,
+                          t->root_dispersion);
+  if (off < len) off += cnt_format(s->counters, &now, buf + off, len - off);
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  if (rcl_count(s->rcl) && off + 1 < len) {
+    off += (size_t)snprintf(buf + off, len - off, "refclocks:\n");
+    if (off < len) {
+      size_t need = rcl_format_status(s->rcl, &now, buf + off, len - off);
+      off += need < len - off ? need : len - off - 1;
+    }
+  }
+#endif
+  if (off >= len) off = len - 1;
+  return off;
+}
+
+/* ---- the NTP path ------------------------------------------------------------------------- */
+
+static void update_time_state(server *s, const struct timespec *now) {
+  srv_time_state rcl_state;
+  bool have_rcl = false;
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  have_rcl = rcl_get_state(s->rcl, now, &rcl_state);
+#endif
+  ts_select(have_rcl, &rcl_state, s->cfg.local_stratum, now, &s->time_state);
+}
+
+static void tap_write(server *s, const struct timespec *t, const nta_endpoint *src,
+                      const nta_endpoint *dst, const uint8_t *data, size_t len) {
+#ifdef NTPAUTH_HAVE_CAPTURE
+  if (!s->tap || s->tap_failed) return;
+  nta_diag err;
+  if (cap_writer_write_udp(s->tap, t->tv_sec, (uint32_t)t->tv_nsec, src, dst, data, len, &err) != NTA_OK) {
+    /* Keep serving; say it once. */
+    log_msg(LOG_ERR, "pcap: %s (recording stopped)", err.msg);
+    s->tap_failed = true;
+  }
+#else
+  (void)s; (void)t; (void)src; (void)dst; (void)data; (void)len;
+#endif
+}
+
+static void log_result(const net_packet *p, const rsp_result *r) {
+  if (!log_debug_enabled()) return;
+  char a[64];
+  nta_endpoint_addr_str(&p->peer, a, sizeof a);
+  log_msg(LOG_DEBUG, "%s port %u: %zu bytes, verdict %s (%s), %s%s%s", a, p->peer.port, p->len,
+          nta_verdict_name(r->vr.verdict), r->vr.reason, rsp_action_name(r->action),
+          r->action == RSP_DROP ? " " : "",
+          r->action == RSP_DROP ? rsp_drop_reason_name(r->drop_reason) : "");
+}
+
+static void handle_socket(server *s, const net_socket *sock) {
+  static net_batch batch;
+  static rsp_result results[NET_BATCH];
+  net_reply replies[NET_BATCH];
+  size_t reply_of[NET_BATCH];
+  /* Bounded work per wake-up so signals and refclocks are never starved. */
+  for (int round = 0; round < 16; round++) {
+    int e;
+    size_t n = net_recv_batch(sock, &batch, &e);
+    if (e) cnt_rx_error(s->counters);
+    if (n == 0) return;
+    size_t n_replies = 0;
+    for (size_t i = 0; i < n; i++) {
+      net_packet *p = &batch.pkts[i];
+      rsp_result *r = &results[i];
+      tap_write(s, &p->rx_time, &p->peer, &p->local, p->data, p->len);
+      rsp_request req = { .buf = p->data, .len = p->truncated ? 0 : p->len, .rx_time = p->rx_time };
+      respond_prepare(&req, &s->time_state, &s->policy, s->keys, r);
+      if (r->action != RSP_DROP && p->peer.port == 0) { r->action = RSP_DROP; r->drop_reason = RSP_DROP_MALFORMED; }
+      if (r->action != RSP_DROP && s->ratelimit &&
+          !rl_allow(s->ratelimit, p->peer.family, p->peer.addr, &p->rx_time))
+        respond_rate_limited(r);
+      if (r->action == RSP_DROP) { cnt_record(s->counters, p->peer.family, p->peer.addr, r); log_result(p, r); continue; }
+      reply_of[n_replies++] = i;
+    }
+    /* Stamp the transmit time as late as possible: right before the batch goes out. */
+    size_t n_send = 0;
+    for (size_t k = 0; k < n_replies; k++) {
+      size_t i = reply_of[k];
+      struct timespec tx;
+      clock_gettime(CLOCK_REALTIME, &tx);
+      rsp_result *r = &results[i];
+      if (respond_finish(r, &s->time_state, &tx, batch.pkts[i].len)) {
+        replies[n_send] = (net_reply){ r->reply, r->reply_len, &batch.pkts[i] };
+        reply_of[n_send++] = i;
+      }
+      cnt_record(s->counters, batch.pkts[i].peer.family, batch.pkts[i].peer.addr, r);
+      log_result(&batch.pkts[i], r);
+    }
+    if (n_send) {
+      size_t sent = net_send_batch(sock, replies, n_send, &e);
+      if (sent < n_send) {
+        for (size_t k = sent; k < n_send; k++) cnt_send_error(s->counters);
+        log_msg(LOG_DEBUG, "send: %s", strerror(e));
+      }
+#ifdef NTPAUTH_HAVE_CAPTURE
+      if (s->tap) {
+        struct timespec tx;
+        for (size_t k = 0; k < n_send; k++) {
+          const net_packet *p = &batch.pkts[reply_of[k]];
+          clock_gettime(CLOCK_REALTIME, &tx);
+          nta_endpoint local = p->local;
+          tap_write(s, &tx, &local, &p->peer, replies[k].data, replies[k].len);
+        }
+      }
+#endif
+    }
+    if (n < NET_BATCH) return;
+  }
+}
+
+/* ---- main loop ---------------------------------------------------------------------------- */
+
+static void dump_status(server *s) {
+  static char buf[SRV_STATUS_MAX];
+  format_status(s, buf, sizeof buf);
+  log_lines(LOG_NOTICE, buf);
+}
+
+/* Returns false when the loop should end. */
+static bool handle_signals(server *s) {
+  struct signalfd_siginfo si;
+  bool run = true;
+  while (read(s->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+    switch (si.ssi_signo) {
+    case SIGTERM:
+    case SIGINT:
+      log_msg(LOG_NOTICE, "signal %u: shutting down", si.ssi_signo);
+      run = false;
+      break;
+    case SIGUSR1: dump_status(s); break;
+    default: break;
+    }
+  }
+  return run;
+}
+
+static long ns_since(const struct timespec *now, const struct timespec *then) {
+  return (long)((now->tv_sec - then->tv_sec) * 1000000000L + (now->tv_nsec - then->tv_nsec));
+}
+
+static void tick(server *s, const struct timespec *now) {
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  rcl_tick(s->rcl, now);
+#endif
+  update_time_state(s, now);
+  s->last_tick = *now;
+}
+
+static int run_loop(server *s) {
+  struct pollfd fds[SRV_MAX_POLLFDS];
+  static char status_buf[SRV_STATUS_MAX];
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  tick(s, &now);
+  for (;;) {
+    size_t n = 0;
+    fds[n++] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
+    if (s->status_fd >= 0) fds[n++] = (struct pollfd){ .fd = s->status_fd, .events = POLLIN };
+    size_t first_sock = n;
+    for (size_t i = 0; i < s->n_socks; i++) fds[n++] = (struct pollfd){ .fd = s->socks[i].fd, .events = POLLIN };
+    size_t first_rcl = n;
+#ifdef NTPAUTH_HAVE_REFCLOCK
+    n += rcl_poll_fds(s->rcl, fds + n, SRV_MAX_POLLFDS - n);
+#endif
+    clock_gettime(CLOCK_REALTIME, &now);
+    long wait_ns = SRV_TICK_NS - ns_since(&now, &s->last_tick);
+    int timeout = wait_ns <= 0 ? 0 : (int)(wait_ns / 1000000L) + 1;
+    int rc = poll(fds, n, timeout);
+    if (rc < 0 && errno != EINTR) { log_msg(LOG_ERR, "poll: %s", strerror(errno)); return 1; }
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (rc > 0) {
+      if (fds[0].revents && !handle_signals(s)) return 0;
+#ifdef NTPAUTH_HAVE_REFCLOCK
+      for (size_t i = first_rcl; i < n; i++)
+        if (fds[i].revents) rcl_on_readable(s->rcl, fds[i].fd, &now);
+#else
+      (void)first_rcl;
+#endif
+      if (ns_since(&now, &s->last_tick) >= SRV_TICK_NS || ns_since(&now, &s->last_tick) < 0)
+        tick(s, &now);
+      for (size_t i = 0; i < s->n_socks; i++)
+        if (fds[first_sock + i].revents) handle_socket(s, &s->socks[i]);
+      if (s->status_fd >= 0 && fds[1].revents) {
+        size_t len = format_status(s, status_buf, sizeof status_buf);
+        status_serve(s->status_fd, status_buf, len);
+      }
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (ns_since(&now, &s->last_tick) >= SRV_TICK_NS || ns_since(&now, &s->last_tick) < 0)
+      tick(s, &now);
+  }
+}
+
+static void cleanup(server *s) {
+#ifdef NTPAUTH_HAVE_CAPTURE
+  if (s->tap) cap_writer_close(s->tap);
+  s->tap = NULL;
+#endif
+  for (size_t i = 0; i < s->n_socks; i++) net_close(&s->socks[i]);
+  if (s->status_fd >= 0) {
+    close(s->status_fd);
+    unlink(s->cfg.status_socket);   /* may fail after the drop when its folder is root's */
+  }
+  if (s->sig_fd >= 0) close(s->sig_fd);
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  rcl_destroy(s->rcl);
+#endif
+  rl_destroy(s->ratelimit);
+  cnt_destroy(s->counters);
+  nta_keyring_destroy(s->keys);
+}
+
+static bool setup(server *s, bool check_only) {
+  nta_diag err;
+  if (!load_config(s)) return false;
+  log_target target = s->cfg.logfile[0] ? LOG_TO_FILE : (s->foreground || check_only) ? LOG_TO_STDERR : LOG_TO_SYSLOG;
+  if (!log_open(target, s->cfg.logfile, s->debug)) {
+    fprintf(stderr, "ntpauth-server: logfile %s: %s\n", s->cfg.logfile, strerror(errno));
+    return false;
+  }
+  if (!load_keys(s)) return false;
+  if (priv_resolve(s->cfg.user, &s->user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
+  if (check_only) return true;
+  if (s->user.drop && s->cfg.logfile[0] && chown(s->cfg.logfile, s->user.uid, s->user.gid) != 0)
+    log_msg(LOG_WARNING, "logfile %s: chown: %s", s->cfg.logfile, strerror(errno));
+  s->policy.crypto_nak = s->cfg.crypto_nak;
+  s->policy.require_auth = s->cfg.require_auth;
+  s->counters = cnt_create();
+  if (!s->counters) return false;
+  if (s->cfg.ratelimit) {
+    s->ratelimit = rl_create(SRV_RATELIMIT_SLOTS, s->cfg.ratelimit_interval, s->cfg.ratelimit_burst);
+    if (!s->ratelimit) return false;
+  }
+  if (!open_sockets(s)) return false;
+#ifdef NTPAUTH_HAVE_CAPTURE
+  if (!open_tap(s)) return false;
+#endif
+#ifdef NTPAUTH_HAVE_REFCLOCK
+  if (rcl_count(s->rcl) && rcl_open(s->rcl, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
+#endif
+  if (s->cfg.status_socket[0]) {
+    s->status_fd = status_open(s->cfg.status_socket, s->user.uid, s->user.gid, &err);
+    if (s->status_fd < 0) { log_msg(LOG_ERR, "%s", err.msg); return false; }
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  static server s;
+  bool check_only = false;
+  int opt;
+  s.sig_fd = -1;
+  s.status_fd = -1;
+  while ((opt = getopt(argc, argv, "c:ndtVh")) != -1) {
+    switch (opt) {
+    case 'c': s.config_path = optarg; break;
+    case 'n': s.foreground = true; break;
+    case 'd': s.debug = true; break;
+    case 't': check_only = true; break;
+    case 'V': printf("ntpauth-server %s\n", NTPAUTH_VERSION); return 0;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (!s.config_path || optind != argc) { usage(stderr); return 2; }
+
+  if (!setup(&s, check_only)) { cleanup(&s); log_close(); return 1; }
+  if (check_only) {
+    printf("%s: configuration OK\n", s.config_path);
+    cleanup(&s);
+    return 0;
+  }
+  if (!s.foreground && daemon(0, 0) != 0) {
+    log_msg(LOG_ERR, "daemon: %s", strerror(errno));
+    cleanup(&s);
+    return 1;
+  }
+  nta_diag err;
+  if (!open_signals(&s)) { log_msg(LOG_ERR, "signalfd: %s", strerror(errno)); cleanup(&s); return 1; }
+  if (priv_drop(&s.user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); cleanup(&s); return 1; }
+  log_msg(LOG_NOTICE, "ntpauth-server %s started%s%s, crypto-nak %s, require-auth %s", NTPAUTH_VERSION,
+          s.user.drop ? ", running as " : "", s.user.drop ? s.user.name : "",
+          s.cfg.crypto_nak ? "yes" : "no", s.cfg.require_auth ? "yes" : "no");
+  int rc = run_loop(&s);
+  dump_status(&s);
+  cleanup(&s);
+  log_msg(LOG_NOTICE, "stopped");
+  log_close();
+  return rc;
+}

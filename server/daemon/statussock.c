@@ -1,0 +1,65 @@
+/* statussock.c - the status socket (see statussock.h). */
+#include "statussock.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int status_open(const char *path, uid_t uid, gid_t gid, nta_diag *err) {
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof sun.sun_path) {
+    nta_diag_set(err, NTA_ERR_ARG, "status socket %s: path too long", path);
+    return -1;
+  }
+  strcpy(sun.sun_path, path);
+  struct stat st;
+  if (lstat(path, &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      nta_diag_set(err, NTA_ERR_IO, "status socket %s: exists and is not a socket", path);
+      return -1;
+    }
+    unlink(path);
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    nta_diag_set(err, NTA_ERR_IO, "status socket: %s", strerror(errno));
+    return -1;
+  }
+  /* Nobody but the owner may connect: create it with no group/other access at all. */
+  mode_t old = umask(0177);
+  int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+  umask(old);
+  if (rc != 0 || chmod(path, 0600) != 0 || listen(fd, 8) != 0) {
+    nta_diag_set(err, NTA_ERR_IO, "status socket %s: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  if (geteuid() == 0 && chown(path, uid, gid) != 0) {
+    nta_diag_set(err, NTA_ERR_IO, "status socket %s: chown: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void status_serve(int listen_fd, const char *text, size_t len) {
+  int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return;
+  size_t off = 0;
+  /* A slow reader must not stall the NTP loop: give it at most ~200 ms in total. */
+  for (int tries = 0; off < len && tries < 20; tries++) {
+    ssize_t n = send(c, text + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) { off += (size_t)n; continue; }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;
+    struct pollfd p = { .fd = c, .events = POLLOUT };
+    poll(&p, 1, 10);
+  }
+  close(c);
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Checks the sample captures against samples/EXPECTED with ntpauth-analyze.
+
+- samples/EXPECTED and the table in samples/README.md list the same files with the same counts;
+- every capture under samples/ has a line in EXPECTED and every line names an existing capture;
+- ntpauth-analyze --format jsonl FILE -k samples/ntp.keys gives exactly those verdict counts, and
+  exits 1 exactly when a bad_mac/unknown_key/untrusted_key verdict occurs (0 otherwise);
+- the README's first command (all top-level captures in one run) reports the summed counts with
+  frame numbers counting on across files.
+
+usage: check_samples.py ANALYZER SAMPLES_DIR
+"""
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+
+VERDICTS = ["good", "bad_mac", "unknown_key", "untrusted_key", "crypto_nak", "no_auth", "nts",
+            "mssntp", "malformed"]
+FAILURES = {"bad_mac", "unknown_key", "untrusted_key"}
+
+failures = 0
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL: " + msg)
+
+
+def parse_counts(text, where):
+    """'good=4 crypto_nak=2' -> Counter; complains about unknown verdicts."""
+    counts = collections.Counter()
+    for item in text.split():
+        m = re.fullmatch(r"([a-z_]+)=(\d+)", item)
+        if not m or m.group(1) not in VERDICTS:
+            fail("%s: '%s' is not VERDICT=COUNT with a known verdict" % (where, item))
+            continue
+        counts[m.group(1)] += int(m.group(2))
+    return counts
+
+
+def read_expected(path):
+    expected = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            name, _, rest = line.partition(" ")
+            where = "%s:%d" % (path, n)
+            if name in expected:
+                fail("%s: %s listed twice" % (where, name))
+            expected[name] = parse_counts(rest, where)
+    return expected
+
+
+def read_readme(path):
+    """Rows '| `NAME` | what it shows | good=4 crypto_nak=2 |' of the README's sample tables."""
+    rows = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r"^\|\s*`([^`*]+\.pcap(?:ng)?)`\s*\|.*\|\s*([^|]*?)\s*\|\s*$", line)
+            if m:
+                rows[m.group(1)] = parse_counts(m.group(2), "%s:%d" % (path, n))
+    return rows
+
+
+def run_analyzer(analyzer, files, keys):
+    cmd = [analyzer, "--format", "jsonl"] + files + ["-k", keys]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    packets, summary = [], None
+    for n, line in enumerate(proc.stdout.decode("utf-8", "replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            fail("%s: output line %d is not JSON (%s): %s" % (" ".join(files), n, e, line[:120]))
+            continue
+        if "summary" in obj:
+            summary = obj["summary"]
+        else:
+            packets.append(obj)
+    return proc.returncode, packets, summary, proc.stderr.decode("utf-8", "replace")
+
+
+def show(counts):
+    return " ".join("%s=%d" % (v, counts[v]) for v in VERDICTS if counts[v]) or "(nothing)"
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    analyzer, samples = sys.argv[1], sys.argv[2]
+    if not os.access(analyzer, os.X_OK):
+        fail("%s is not an executable: build ntpauth-analyze" % analyzer)
+        return 1
+    keys = os.path.join(samples, "ntp.keys")
+    expected = read_expected(os.path.join(samples, "EXPECTED"))
+    readme = read_readme(os.path.join(samples, "README.md"))
+
+    if set(expected) != set(readme):
+        for name in sorted(set(expected) - set(readme)):
+            fail("%s is in EXPECTED but has no row in README.md" % name)
+        for name in sorted(set(readme) - set(expected)):
+            fail("%s has a README.md row but no EXPECTED line" % name)
+    for name in sorted(set(expected) & set(readme)):
+        if expected[name] != readme[name]:
+            fail("%s: EXPECTED says %s, README.md says %s" % (name, show(expected[name]),
+                                                             show(readme[name])))
+
+    on_disk = set()
+    for root, _, files in os.walk(samples):
+        for f in files:
+            if re.search(r"\.pcap(ng)?$", f):
+                on_disk.add(os.path.relpath(os.path.join(root, f), samples))
+    for name in sorted(on_disk - set(expected)):
+        fail("%s is not listed in EXPECTED" % name)
+    for name in sorted(set(expected) - on_disk):
+        fail("EXPECTED lists %s, which does not exist" % name)
+
+    for name in sorted(set(expected) & on_disk):
+        rc, packets, summary, err = run_analyzer(analyzer, [os.path.join(samples, name)], keys)
+        got = collections.Counter(p.get("verdict") for p in packets)
+        want = expected[name]
+        want_rc = 1 if any(want[v] for v in FAILURES) else 0
+        if got != want:
+            fail("%s: ntpauth-analyze says %s, EXPECTED says %s" % (name, show(got), show(want)))
+            for p in packets:
+                print("    frame %s: %s key %s: %s" % (p.get("frame"), p.get("verdict"),
+                                                       p.get("key_id"), p.get("reason")))
+        elif rc != want_rc:
+            fail("%s: exit status %d, want %d: %s" % (name, rc, want_rc, err.strip()))
+        elif summary is None:
+            fail("%s: no summary object at the end of the JSONL output" % name)
+        else:
+            print("ok: %s: %s" % (name, show(got)))
+
+    # The README's first command: every top-level capture at once.
+    top = sorted(n for n in expected if "/" not in n and n in on_disk)
+    if top:
+        rc, packets, summary, err = run_analyzer(analyzer, [os.path.join(samples, n) for n in top],
+                                                 keys)
+        total = collections.Counter()
+        for n in top:
+            total.update(expected[n])
+        got = collections.Counter(p.get("verdict") for p in packets)
+        frames = [p.get("frame") for p in packets]
+        if got != total:
+            fail("all top-level samples at once: %s, want %s" % (show(got), show(total)))
+        elif frames != sorted(frames) or len(set(frames)) != len(frames):
+            fail("all top-level samples at once: frame numbers do not count on: %s" % frames)
+        elif rc != (1 if any(total[v] for v in FAILURES) else 0):
+            fail("all top-level samples at once: exit status %d" % rc)
+        else:
+            print("ok: samples/*.pcap* together: %s, exit %d" % (show(got), rc))
+
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

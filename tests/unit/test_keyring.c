@@ -1,0 +1,655 @@
+/* test_keyring.c - keyring.h: the three keyfile dialects (fixtures in tests/data/keys/) with their
+ * exact diagnostics, dialect detection, file errors (missing, permission denied, directory,
+ * symlinks), permission warnings, trust syntax, clones and the weak-key audit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ntpauth/keyring.h"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static char *data_path(const char *name) {
+  const char *dir = g_getenv("NTPAUTH_TEST_DATA");
+  if (dir) return g_build_filename(dir, "keys", name, NULL);
+  g_autofree char *here = g_path_get_dirname(__FILE__);
+  return g_build_filename(here, "..", "data", "keys", name, NULL);
+}
+
+/* Loads a fixture through load_text, named by its base name so messages are stable. */
+static nta_keyring *load_fixture(const char *name, nta_dialect dialect, nta_dialect *used,
+                                 nta_diags *ds) {
+  g_autofree char *path = data_path(name);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GError) gerr = NULL;
+  if (!g_file_get_contents(path, &text, &len, &gerr)) g_error("fixture %s: %s", path, gerr->message);
+  nta_keyring *kr = nta_keyring_create();
+  nta_diag err = {{0}};
+  nta_diags_clear(ds);
+  nta_status st = nta_keyring_load_text(kr, name, text, len, dialect, used, ds, &err);
+  if (st != NTA_OK) g_error("%s: %s", name, err.msg);
+  return kr;
+}
+
+/* All diagnostics as "W|E|N text" lines, to compare with an expected block. */
+static char *diags_text(const nta_diags *ds) {
+  GString *s = g_string_new(NULL);
+  for (size_t i = 0; i < ds->count; i++) {
+    char lv = ds->entries[i].level == NTA_DIAG_ERROR ? 'E'
+              : ds->entries[i].level == NTA_DIAG_WARNING ? 'W' : 'N';
+    g_string_append_printf(s, "%c %s\n", lv, ds->entries[i].msg);
+  }
+  return g_string_free(s, FALSE);
+}
+
+static const nta_key *must_find(const nta_keyring *kr, uint32_t id) {
+  const nta_key *k = nta_keyring_find(kr, id);
+  if (!k) g_error("key %u missing", id);
+  return k;
+}
+
+static void assert_secret(const nta_key *k, const void *bytes, size_t n) {
+  g_assert_cmpmem(nta_key_secret(k), nta_key_secret_len(k), bytes, n);
+}
+
+static void assert_secret_hex(const nta_key *k, const char *hex) {
+  uint8_t b[128];
+  long n = nta_hex_decode(hex, strlen(hex), b, sizeof b);
+  g_assert_cmpint(n, >=, 0);
+  assert_secret(k, b, (size_t)n);
+}
+
+/* ---- dialect fixtures ---------------------------------------------------------------------- */
+
+static void test_ntpd_keygen(void) {
+  nta_diags ds;
+  nta_dialect used;
+  nta_keyring *kr = load_fixture("ntpd-keygen.keys", NTA_DIALECT_AUTO, &used, &ds);
+  g_assert_cmpint(used, ==, NTA_DIALECT_NTPD);
+  g_autofree char *dt = diags_text(&ds);
+  g_assert_cmpstr(dt, ==, "");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 20);
+  const nta_key *k1 = must_find(kr, 1);
+  g_assert_cmpstr(nta_key_alg_name(k1), ==, "MD5");
+  assert_secret(k1, "&mCHg47FT@D-6]&6<'lu", 20);        /* 20 chars: ASCII; comment cut */
+  g_assert_cmpstr(nta_key_source(k1), ==, "ntpd-keygen.keys:4");
+  const nta_key *k11 = must_find(kr, 11);
+  g_assert_cmpstr(nta_key_alg_name(k11), ==, "SHA1");
+  assert_secret_hex(k11, "74144422ee5a9b50411e0d8ddf782cf1e067cb90");
+  assert_secret(must_find(kr, 10), "/?llP[giIsKidY$9be.=", 20);
+  for (size_t i = 0; i < nta_keyring_count(kr); i++)
+    g_assert_cmpuint(nta_key_id(nta_keyring_key_at(kr, i)), ==, i + 1);   /* sorted */
+  nta_keyring_destroy(kr);
+}
+
+static void test_ntpsec_keygen(void) {
+  nta_dialect dialects[] = {NTA_DIALECT_AUTO, NTA_DIALECT_NTPSEC};
+  for (size_t d = 0; d < G_N_ELEMENTS(dialects); d++) {
+    nta_diags ds;
+    nta_dialect used;
+    nta_keyring *kr = load_fixture("ntpsec-keygen.keys", dialects[d], &used, &ds);
+    g_assert_cmpint(used, ==, d == 0 ? NTA_DIALECT_NTPD : NTA_DIALECT_NTPSEC);
+    g_autofree char *dt = diags_text(&ds);
+    g_assert_cmpstr(dt, ==, "");
+    g_assert_cmpuint(nta_keyring_count(kr), ==, 20);
+    for (size_t i = 0; i < 20; i++) {
+      const nta_key *k = nta_keyring_key_at(kr, i);
+      g_assert_cmpstr(nta_key_alg_name(k), ==, "AES128CMAC");
+      g_assert_cmpstr(nta_key_type_text(k), ==, "AES");
+      g_assert_cmpuint(nta_key_secret_len(k), ==, 16);
+    }
+    assert_secret(must_find(kr, 1), "z.MI1yljw?hyx)Yi", 16);
+    assert_secret_hex(must_find(kr, 11), "22e345687945818a97e1ea5db8740a52");
+    nta_keyring_destroy(kr);
+  }
+}
+
+static void test_chrony(void) {
+  nta_diags ds;
+  nta_dialect used;
+  nta_keyring *kr = load_fixture("chrony.keys", NTA_DIALECT_AUTO, &used, &ds);
+  g_assert_cmpint(used, ==, NTA_DIALECT_CHRONY);
+  g_autofree char *dt = diags_text(&ds);
+  g_assert_cmpstr(dt, ==, "");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 10);
+  assert_secret(must_find(kr, 1), "chronykey1", 10);
+  const nta_key *k2 = must_find(kr, 2);   /* two fields: MD5 */
+  g_assert_cmpstr(nta_key_alg_name(k2), ==, "MD5");
+  assert_secret_hex(k2, "A6CFC50C9C93AB6E5A19754C246242FC5CBB2E31");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 3)), ==, "MD5");
+  assert_secret(must_find(kr, 3), "fk2xBg4sY7Hp0xQ9", 16);
+  assert_secret_hex(must_find(kr, 25), "933F62BE1D604E68A81B557F18CFA200483F5B70");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 30)), ==, "AES128CMAC");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 31)), ==, "AES256CMAC");
+  /* no prefix = ASCII, no 20-character rule: 40 bytes of text */
+  assert_secret(must_find(kr, 40), "933F62BE1D604E68A81B557F18CFA200483F5B70", 40);
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 70000)), ==, "SHA512");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 4294967295u)), ==, "SHA3-256");
+  nta_keyring_destroy(kr);
+}
+
+static void test_chrony_errors(void) {
+  nta_diags ds;
+  nta_dialect used;
+  nta_keyring *kr = load_fixture("chrony-errors.keys", NTA_DIALECT_AUTO, &used, &ds);
+  g_assert_cmpint(used, ==, NTA_DIALECT_CHRONY);
+  g_autofree char *dt = diags_text(&ds);
+  g_assert_cmpstr(dt, ==,
+    "E chrony-errors.keys:2: key 1: odd number of hex digits (39) after HEX:, key skipped\n"
+    "E chrony-errors.keys:3: key 2: bad hex digit 'Z' at position 39 of the key, key skipped\n"
+    "E chrony-errors.keys:4: key 3: too many fields (chrony allows no comment after a key), line skipped\n"
+    "E chrony-errors.keys:5: key 4: AES128CMAC needs a key of exactly 16 bytes (32 hex digits), this key has 8 bytes, key skipped\n"
+    "E chrony-errors.keys:6: key 5: unknown MAC type 'TIGERISH' (not a digest OpenSSL knows, nor AES128/192/256 CMAC), key skipped\n"
+    "E chrony-errors.keys:7: key ID 0 is reserved, line skipped\n"
+    "E chrony-errors.keys:8: key ID 4294967296 is out of range 1-4294967295, line skipped\n"
+    "E chrony-errors.keys:9: bad key ID 'x1', line skipped\n"
+    "E chrony-errors.keys:10: key 6: missing key, line skipped\n"
+    "N chrony-errors.keys:11: key 7: chronyd does not accept the type name 'sha1'\n"
+    "E chrony-errors.keys:12: key 8: empty key after HEX:, key skipped\n"
+    "W chrony-errors.keys:14: key 9 defined again, replaces the one from chrony-errors.keys:13\n");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 2);
+  assert_secret(must_find(kr, 9), "second", 6);
+  g_assert_cmpstr(nta_key_source(must_find(kr, 9)), ==, "chrony-errors.keys:14");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 7)), ==, "SHA1");
+  nta_keyring_destroy(kr);
+}
+
+static void test_ntpd_errors(void) {
+  nta_diags ds;
+  nta_dialect used;
+  nta_keyring *kr = load_fixture("ntpd-errors.keys", NTA_DIALECT_NTPD, &used, &ds);
+  g_assert_cmpint(used, ==, NTA_DIALECT_NTPD);
+  g_autofree char *dt = diags_text(&ds);
+  g_assert_cmpstr(dt, ==,
+    "E ntpd-errors.keys:3: key 2: bad hex digit 'g' at position 40 of the key, key skipped (ntpd 4.2.8 would reject the whole file)\n"
+    "W ntpd-errors.keys:4: key 3: odd number of hex digits (39): ntpd pads the last byte with 0\n"
+    "E ntpd-errors.keys:5: key ID 0 is reserved, line skipped\n"
+    "E ntpd-errors.keys:6: key ID 70000 is out of range 1-65535 for ntpd, line skipped\n"
+    "E ntpd-errors.keys:7: key 4: missing key (expected 'ID TYPE KEY'), line skipped\n"
+    "E ntpd-errors.keys:8: key 5: missing type and key (expected 'ID TYPE KEY'), line skipped\n"
+    "E ntpd-errors.keys:9: key 6: unknown MAC type 'FOO' (not a digest OpenSSL knows, nor AES128/192/256 CMAC), key skipped\n"
+    "W ntpd-errors.keys:10: key 7: odd number of hex digits (31): ntpd pads the last byte with 0\n"
+    "N ntpd-errors.keys:11: key 8: address list '127.0.0.1,192.168.0.0/16' ignored\n"
+    "W ntpd-errors.keys:13: key 1 defined again, replaces the one from ntpd-errors.keys:2\n");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 5);
+  /* odd digit count: the last digit is the high nibble of one more byte */
+  assert_secret_hex(must_find(kr, 3), "933f62be1d604e68a81b557f18cfa200483f5b70");
+  assert_secret_hex(must_find(kr, 7), "0123456789abcdef0123456789abcde0");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 9)), ==, "MD5");   /* "M": MD5 */
+  g_assert_cmpstr(nta_key_type_text(must_find(kr, 9)), ==, "M");
+  g_assert_cmpstr(nta_key_alg_name(must_find(kr, 1)), ==, "SHA1");
+  nta_keyring_destroy(kr);
+
+  /* The same file auto-detects as chrony: a two-field line and an ID above 65535. */
+  kr = load_fixture("ntpd-errors.keys", NTA_DIALECT_AUTO, &used, &ds);
+  g_assert_cmpint(used, ==, NTA_DIALECT_CHRONY);
+  nta_keyring_destroy(kr);
+}
+
+static void test_ntpsec_errors(void) {
+  nta_diags ds;
+  nta_dialect used;
+  nta_keyring *kr = load_fixture("ntpsec-errors.keys", NTA_DIALECT_NTPSEC, &used, &ds);
+  g_autofree char *dt = diags_text(&ds);
+  g_assert_cmpstr(dt, ==,
+    "W ntpsec-errors.keys:2: key 1: hex key of 68 digits truncated to 64 digits (32 bytes), as ntpsec does\n"
+    "W ntpsec-errors.keys:3: key 2: odd number of hex digits (41): ntpsec ignores the last one\n"
+    "E ntpsec-errors.keys:4: key 3: bad hex digit 'g' at position 32 of the key, key skipped\n");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 4);
+  assert_secret_hex(must_find(kr, 1),
+                    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  assert_secret_hex(must_find(kr, 2), "933f62be1d604e68a81b557f18cfa200483f5b70");
+  const nta_key *k4 = must_find(kr, 4);   /* 16 characters: ASCII */
+  g_assert_cmpstr(nta_key_alg_name(k4), ==, "AES128CMAC");
+  assert_secret(k4, "0123456789abcdef", 16);
+  g_assert_cmpuint(nta_mac_output_len(nta_key_mac(must_find(kr, 5))), ==, 64);
+  nta_keyring_destroy(kr);
+}
+
+static void test_detect(void) {
+  struct { const char *text; nta_dialect want; } cases[] = {
+    {"", NTA_DIALECT_NTPD},
+    {"1 MD5 abc\n", NTA_DIALECT_NTPD},
+    {"1 MD5 abc # comment here\n", NTA_DIALECT_NTPD},
+    {"1 MD5 abc#x y\n", NTA_DIALECT_NTPD},
+    {"1 SHA1 HEX:0011\n", NTA_DIALECT_CHRONY},
+    {"1 MD5 ASCII:x\n", NTA_DIALECT_CHRONY},
+    {"# c\n1 abcdef\n", NTA_DIALECT_CHRONY},
+    {"1 MD5 a\n65536 MD5 b\n", NTA_DIALECT_CHRONY},
+    {"65535 MD5 b\n", NTA_DIALECT_NTPD},
+    {"! only comments\n% here\n", NTA_DIALECT_NTPD},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+    g_assert_cmpint(nta_keyring_detect_dialect(cases[i].text, strlen(cases[i].text)), ==,
+                    cases[i].want);
+}
+
+static void test_text_edge_cases(void) {
+  nta_keyring *kr = nta_keyring_create();
+  nta_diags ds;
+  nta_diags_clear(&ds);
+  /* CRLF line ends, tabs, no final newline, a NUL byte in one line */
+  static const char text[] = "1\tMD5\tabcdefgh\r\n2 MD5 x\0y\n3 SHA1 ijklmnop";
+  g_assert_cmpint(nta_keyring_load_text(kr, "t", text, sizeof text - 1, NTA_DIALECT_NTPD, NULL,
+                                        &ds, NULL), ==, NTA_OK);
+  g_autofree char *dt = diags_text(&ds);
+  g_assert_cmpstr(dt, ==, "E t:2: NUL byte in line, skipped\n");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 2);
+  assert_secret(must_find(kr, 1), "abcdefgh", 8);
+  assert_secret(must_find(kr, 3), "ijklmnop", 8);
+
+  /* an overlong line */
+  GString *big = g_string_new("4 MD5 ");
+  for (int i = 0; i < 5000; i++) g_string_append_c(big, 'a');
+  g_string_append(big, "\n5 MD5 short\n");
+  nta_diags_clear(&ds);
+  g_assert_cmpint(nta_keyring_load_text(kr, "big", big->str, big->len, NTA_DIALECT_CHRONY, NULL,
+                                        &ds, NULL), ==, NTA_OK);
+  g_autofree char *dt2 = diags_text(&ds);
+  g_assert_cmpstr(dt2, ==, "E big:1: line longer than 4095 characters, skipped\n");
+  g_assert_nonnull(nta_keyring_find(kr, 5));
+  g_string_free(big, TRUE);
+
+  /* ntpd hex longer than 64 bytes */
+  nta_diags_clear(&ds);
+  GString *hex = g_string_new("6 SHA1 ");
+  for (int i = 0; i < 130; i++) g_string_append_c(hex, 'a');
+  nta_keyring_load_text(kr, "h", hex->str, hex->len, NTA_DIALECT_NTPD, NULL, &ds, NULL);
+  g_autofree char *dt3 = diags_text(&ds);
+  g_assert_cmpstr(dt3, ==,
+                  "E h:1: key 6: hex key of 130 digits is longer than ntpd's 128 (64 bytes), key "
+                  "skipped (ntpd 4.2.8 would reject the whole file)\n");
+  g_string_free(hex, TRUE);
+  nta_keyring_destroy(kr);
+}
+
+static void test_many_keys_sorted(void) {
+  nta_keyring *kr = nta_keyring_create();
+  /* insert in a scrambled order; lookups must find every key, key_at must be sorted */
+  for (uint32_t i = 0; i < 1000; i++) {
+    uint32_t id = (i * 7919u) % 1000u + 1u;
+    char key[16];
+    g_snprintf(key, sizeof key, "k%u", id);
+    g_assert_cmpint(nta_keyring_add_text(kr, id, "MD5", key, NTA_DIALECT_NTPD, "test", NULL), ==,
+                    NTA_OK);
+  }
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 1000);
+  for (uint32_t id = 1; id <= 1000; id++) {
+    char key[16];
+    g_snprintf(key, sizeof key, "k%u", id);
+    assert_secret(must_find(kr, id), key, strlen(key));
+  }
+  for (size_t i = 1; i < 1000; i++)
+    g_assert_cmpuint(nta_key_id(nta_keyring_key_at(kr, i - 1)), <,
+                     nta_key_id(nta_keyring_key_at(kr, i)));
+  g_assert_null(nta_keyring_find(kr, 0));
+  g_assert_null(nta_keyring_find(kr, 1001));
+  g_assert_null(nta_keyring_key_at(kr, 1000));
+  nta_keyring_destroy(kr);
+}
+
+static void test_add(void) {
+  nta_keyring *kr = nta_keyring_create();
+  nta_diag err = {{0}};
+  g_assert_cmpint(nta_keyring_add_text(kr, 5, "SHA1", "HEX:0011", NTA_DIALECT_AUTO, "uat", &err),
+                  ==, NTA_OK);
+  assert_secret(must_find(kr, 5), "\x00\x11", 2);
+  g_assert_cmpstr(nta_key_source(must_find(kr, 5)), ==, "uat");
+  g_assert_cmpint(nta_keyring_add_text(kr, 6, "SHA1", "zz0123456789abcdef012", NTA_DIALECT_AUTO,
+                                       "uat", &err), ==, NTA_ERR_PARSE);
+  g_assert_cmpstr(err.msg, ==, "key 6: bad hex digit 'z' at position 1 of the key");
+  g_assert_cmpint(nta_keyring_add_raw(kr, 0, "MD5", (const uint8_t *)"x", 1, "c", &err), ==,
+                  NTA_ERR_RANGE);
+  g_assert_cmpstr(err.msg, ==, "key ID 0 is reserved");
+  g_assert_cmpint(nta_keyring_add_raw(kr, 7, "BOGUS", (const uint8_t *)"x", 1, "c", &err), ==,
+                  NTA_ERR_UNSUPPORTED);
+  g_assert_cmpstr(err.msg, ==,
+                  "key 7: unknown MAC type 'BOGUS' (not a digest OpenSSL knows, nor AES128/192/256 CMAC)");
+  g_assert_cmpuint(nta_keyring_count(kr), ==, 1);
+  nta_keyring_destroy(kr);
+}
+
+/* ---- file errors --------------------------------------------------------------------------- */
+
+typedef struct {
+  char *dir;
+} tmpdir;
+
+static void tmpdir_setup(tmpdir *t, gconstpointer data) {
+  t->dir = g_dir_make_tmp("ntpauth-keyring-XXXXXX", NULL);
+  g_assert_nonnull(t->dir);
+  g_assert_cmpint(chmod(t->dir, 0755), ==, 0);   /* so 'nobody' can look inside */
+}
+
+static void remove_tree(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+      remove_tree(p);
+    else
+      g_unlink(p);
+  }
+  if (d) g_dir_close(d);
+  g_rmdir(dir);
+}
+
+static void tmpdir_teardown(tmpdir *t, gconstpointer data) {
+  remove_tree(t->dir);
+  g_free(t->dir);
+}
+
+static char *write_file(const tmpdir *t, const char *name, const char *text, mode_t mode) {
+  char *p = g_build_filename(t->dir, name, NULL);
+  g_assert_true(g_file_set_contents(p, text, -1, NULL));
+  g_assert_cmpint(chmod(p, mode), ==, 0);
+  return p;
+}
+
+static nta_status load_path(const char *path, nta_diags *ds, nta_diag *err) {
+  nta_keyring *kr = nta_keyring_create();
+  nta_diags_clear(ds);
+  err->msg[0] = '\0';
+  nta_status st = nta_keyring_load_file(kr, path, NTA_DIALECT_AUTO, NULL, ds, err);
+  nta_keyring_destroy(kr);
+  return st;
+}
+
+static void test_file_ok_and_mode_warning(tmpdir *t, gconstpointer data) {
+  g_autofree char *p = write_file(t, "ok.keys", "1 MD5 abcdefgh\n", 0600);
+  nta_diags ds;
+  nta_diag err;
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_OK);
+  g_assert_cmpuint(ds.count, ==, 0);
+
+  g_assert_cmpint(chmod(p, 0640), ==, 0);
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_OK);
+  g_autofree char *want = g_strdup_printf(
+      "W %s: keyfile is readable by its group (mode 0640); keys are secrets, use mode 0600 or "
+      "0640 with a trusted group\n", p);
+  g_autofree char *got = diags_text(&ds);
+  g_assert_cmpstr(got, ==, want);
+
+  g_assert_cmpint(chmod(p, 0666), ==, 0);
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_OK);
+  g_autofree char *want2 = g_strdup_printf(
+      "W %s: keyfile is readable and writable by others (mode 0666); keys are secrets, use mode "
+      "0600 or 0640 with a trusted group\n", p);
+  g_autofree char *got2 = diags_text(&ds);
+  g_assert_cmpstr(got2, ==, want2);
+
+  /* the source of a file key names the real path and line */
+  nta_keyring *kr = nta_keyring_create();
+  g_assert_cmpint(nta_keyring_load_file(kr, p, NTA_DIALECT_AUTO, NULL, NULL, NULL), ==, NTA_OK);
+  g_autofree char *src = g_strdup_printf("%s:1", p);
+  g_assert_cmpstr(nta_key_source(must_find(kr, 1)), ==, src);
+  nta_keyring_destroy(kr);
+}
+
+static void test_file_missing(tmpdir *t, gconstpointer data) {
+  g_autofree char *p = g_build_filename(t->dir, "nope.keys", NULL);
+  nta_diags ds;
+  nta_diag err;
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);
+  g_autofree char *want = g_strdup_printf("%s: No such file or directory", p);
+  g_assert_cmpstr(err.msg, ==, want);
+}
+
+static void test_file_directory(tmpdir *t, gconstpointer data) {
+  g_autofree char *p = g_build_filename(t->dir, "sub", NULL);
+  g_assert_cmpint(g_mkdir(p, 0700), ==, 0);
+  nta_diags ds;
+  nta_diag err;
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);
+  g_autofree char *want = g_strdup_printf("%s: is a directory, not a keyfile", p);
+  g_assert_cmpstr(err.msg, ==, want);
+}
+
+static void test_file_fifo(tmpdir *t, gconstpointer data) {
+  g_autofree char *p = g_build_filename(t->dir, "fifo", NULL);
+  g_assert_cmpint(mkfifo(p, 0600), ==, 0);
+  nta_diags ds;
+  nta_diag err;
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);   /* must not block */
+  g_autofree char *want = g_strdup_printf("%s: not a regular file", p);
+  g_assert_cmpstr(err.msg, ==, want);
+}
+
+static void test_file_dangling_symlink(tmpdir *t, gconstpointer data) {
+  g_autofree char *p = g_build_filename(t->dir, "ntp.keys", NULL);
+  g_assert_cmpint(symlink("ntpkey_MD5key_host.3900000000", p), ==, 0);
+  nta_diags ds;
+  nta_diag err;
+  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);
+  g_autofree char *want = g_strdup_printf(
+      "%s: dangling symlink to 'ntpkey_MD5key_host.3900000000' (the target does not exist)", p);
+  g_assert_cmpstr(err.msg, ==, want);
+}
+
+/* Runs load_path in a child that reads as 'nobody' (when root) and returns its message. */
+static char *load_as_unprivileged(const char *path, nta_status *st_out) {
+  int pfd[2];
+  g_assert_cmpint(pipe(pfd), ==, 0);
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (geteuid() == 0) {
+    struct passwd *pw = getpwnam("nobody");
+    if (!pw) g_error("user 'nobody' is missing: cannot test reading after a privilege drop");
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+  }
+  pid_t pid = fork();
+  g_assert_cmpint(pid, >=, 0);
+  if (pid == 0) {
+    close(pfd[0]);
+    if (geteuid() == 0 &&
+        (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0))
+      _exit(90);
+    nta_diags ds;
+    nta_diag err;
+    nta_status st = load_path(path, &ds, &err);
+    unsigned char code = (unsigned char)st;
+    if (write(pfd[1], &code, 1) != 1 || write(pfd[1], err.msg, strlen(err.msg)) < 0) _exit(91);
+    _exit(0);
+  }
+  close(pfd[1]);
+  GString *s = g_string_new(NULL);
+  char buf[256];
+  ssize_t n;
+  while ((n = read(pfd[0], buf, sizeof buf)) > 0) g_string_append_len(s, buf, n);
+  close(pfd[0]);
+  int status;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    g_error("unprivileged child failed (status %d)", status);
+  g_assert_cmpuint(s->len, >=, 1);
+  *st_out = (nta_status)(unsigned char)s->str[0];
+  char *msg = g_strdup(s->str + 1);
+  g_string_free(s, TRUE);
+  return msg;
+}
+
+static void test_file_permission_denied(tmpdir *t, gconstpointer data) {
+  /* As root, 0600 root-owned is unreadable for 'nobody'; as a normal user, mode 0000 is. */
+  g_autofree char *p = write_file(t, "secret.keys", "1 MD5 abcdefgh\n", geteuid() == 0 ? 0600 : 0);
+  nta_status st;
+  g_autofree char *msg = load_as_unprivileged(p, &st);
+  g_assert_cmpint(st, ==, NTA_ERR_IO);
+  g_autofree char *prefix = g_strdup_printf("%s: Permission denied (reading as ", p);
+  if (!g_str_has_prefix(msg, prefix)) g_error("unexpected message: %s", msg);
+  g_assert_nonnull(strstr(msg, "dropping privileges"));
+  g_assert_nonnull(strstr(msg, "AppArmor"));
+  if (geteuid() == 0) g_assert_nonnull(strstr(msg, "reading as nobody (uid "));
+}
+
+static void test_file_symlink_unreadable(tmpdir *t, gconstpointer data) {
+  g_autofree char *target = write_file(t, "ntpkey_MD5key_host.3900000000", "1 MD5 abcdefgh\n",
+                                       geteuid() == 0 ? 0600 : 0);
+  g_autofree char *link = g_build_filename(t->dir, "ntp.keys", NULL);
+  g_assert_cmpint(symlink("ntpkey_MD5key_host.3900000000", link), ==, 0);
+  nta_status st;
+  g_autofree char *msg = load_as_unprivileged(link, &st);
+  g_assert_cmpint(st, ==, NTA_ERR_IO);
+  g_autofree char *resolved = realpath(target, NULL);
+  g_autofree char *head = g_strdup_printf(
+      "%s: Permission denied: symlink to 'ntpkey_MD5key_host.3900000000' resolved to %s, owner ",
+      link, resolved);
+  if (!g_str_has_prefix(msg, head)) g_error("unexpected message: %s", msg);
+  if (geteuid() == 0) {
+    g_assert_nonnull(strstr(msg, ", owner root (uid 0), mode 0600; reading as nobody (uid "));
+  } else {
+    g_assert_nonnull(strstr(msg, ", mode 0000; reading as "));
+  }
+  g_assert_nonnull(strstr(msg, "dropping privileges"));
+  g_assert_nonnull(strstr(msg, "AppArmor checks the resolved path"));
+}
+
+/* ---- trust --------------------------------------------------------------------------------- */
+
+static void test_trust(void) {
+  nta_keyring *kr = nta_keyring_create();
+  nta_diag err = {{0}};
+  g_assert_false(nta_keyring_has_trust_list(kr));
+  g_assert_true(nta_keyring_is_trusted(kr, 42));   /* no list: everything trusted */
+  g_assert_false(nta_keyring_is_trusted(kr, 0));   /* key 0 never */
+
+  g_assert_cmpint(nta_keyring_trust(kr, "11 12 (13 ... 20)", &err), ==, NTA_OK);
+  g_assert_true(nta_keyring_has_trust_list(kr));
+  for (uint32_t id = 1; id <= 30; id++)
+    g_assert_cmpint(nta_keyring_is_trusted(kr, id), ==, id >= 11 && id <= 20);
+  /* cumulative, compact forms, commas, a pasted ntp.conf line */
+  g_assert_cmpint(nta_keyring_trust(kr, "100-105,200", &err), ==, NTA_OK);
+  g_assert_cmpint(nta_keyring_trust(kr, "trustedkey (1000 ... 1002) 4294967295", &err), ==, NTA_OK);
+  g_assert_cmpint(nta_keyring_trust(kr, "(300...301)", &err), ==, NTA_ERR_PARSE);
+  g_assert_cmpstr(err.msg, ==, "trusted keys: bad token '300...301': expected a key ID 1-4294967295 after '('");
+  g_assert_true(nta_keyring_is_trusted(kr, 15));
+  g_assert_true(nta_keyring_is_trusted(kr, 100));
+  g_assert_true(nta_keyring_is_trusted(kr, 105));
+  g_assert_false(nta_keyring_is_trusted(kr, 106));
+  g_assert_true(nta_keyring_is_trusted(kr, 200));
+  g_assert_true(nta_keyring_is_trusted(kr, 1001));
+  g_assert_true(nta_keyring_is_trusted(kr, 4294967295u));
+  g_assert_false(nta_keyring_is_trusted(kr, 300));
+
+  struct { const char *spec; const char *msg; } bad[] = {
+    {"11 x", "trusted keys: bad token 'x': not a key ID 1-4294967295"},
+    {"0", "trusted keys: bad token '0': not a key ID 1-4294967295"},
+    {"4294967296", "trusted keys: bad token '4294967296': not a key ID 1-4294967295"},
+    {"20-11", "trusted keys: range 20 ... 11 runs backwards"},
+    {"(13 .. 20)", "trusted keys: bad token '..': expected '...' (with spaces around it) in a range"},
+    {"(13 ... 20", "trusted keys: missing ')' after '(13 ... 20'"},
+    {"(13", "trusted keys: unterminated '('"},
+    {"13 ... 20", "trusted keys: bad token '...': not inside '( lo ... hi )'"},
+    {"5-", "trusted keys: bad token '5-': a range is written LO-HI with key IDs 1-4294967295"},
+    {"-5", "trusted keys: bad token '-5': a range is written LO-HI with key IDs 1-4294967295"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_cmpint(nta_keyring_trust(kr, bad[i].spec, &err), ==, NTA_ERR_PARSE);
+    g_assert_cmpstr(err.msg, ==, bad[i].msg);
+  }
+  /* a bad spec adds nothing: "7 x" must not trust 7 */
+  g_assert_cmpint(nta_keyring_trust(kr, "7 x", &err), ==, NTA_ERR_PARSE);
+  g_assert_false(nta_keyring_is_trusted(kr, 7));
+  nta_keyring_destroy(kr);
+
+  /* an empty list given explicitly trusts nothing */
+  kr = nta_keyring_create();
+  g_assert_cmpint(nta_keyring_trust(kr, "", &err), ==, NTA_OK);
+  g_assert_true(nta_keyring_has_trust_list(kr));
+  g_assert_false(nta_keyring_is_trusted(kr, 1));
+  nta_keyring_destroy(kr);
+}
+
+/* ---- clone and weak keys ------------------------------------------------------------------- */
+
+static void test_clone(void) {
+  nta_keyring *kr = nta_keyring_create();
+  g_assert_cmpint(nta_keyring_add_text(kr, 1, "SHA1", "abcdefgh", NTA_DIALECT_NTPD, "t", NULL), ==, NTA_OK);
+  g_assert_cmpint(nta_keyring_add_text(kr, 2, "AES128", "HEX:7EA62AE64D190114D46D5A082F948EC1",
+                                       NTA_DIALECT_CHRONY, "t", NULL), ==, NTA_OK);
+  g_assert_cmpint(nta_keyring_trust(kr, "2", NULL), ==, NTA_OK);
+  nta_keyring *c = nta_keyring_clone(kr);
+  g_assert_nonnull(c);
+  g_assert_cmpuint(nta_keyring_count(c), ==, 2);
+  g_assert_true(nta_keyring_has_trust_list(c));
+  g_assert_false(nta_keyring_is_trusted(c, 1));
+  g_assert_true(nta_keyring_is_trusted(c, 2));
+  for (uint32_t id = 1; id <= 2; id++) {
+    const nta_key *a = must_find(kr, id), *b = must_find(c, id);
+    g_assert_true(nta_key_mac(a) != nta_key_mac(b));   /* own contexts */
+    uint8_t ma[NTA_MAC_MAX], mb[NTA_MAC_MAX];
+    size_t na = nta_mac_compute(nta_key_mac(a), (const uint8_t *)"data", 4, ma);
+    size_t nb = nta_mac_compute(nta_key_mac(b), (const uint8_t *)"data", 4, mb);
+    g_assert_cmpmem(ma, na, mb, nb);
+    g_assert_cmpstr(nta_key_type_text(a), ==, nta_key_type_text(b));
+  }
+  nta_keyring_destroy(kr);
+  g_assert_nonnull(nta_keyring_find(c, 2));   /* the clone outlives the original */
+  nta_keyring_destroy(c);
+}
+
+static void test_weak(void) {
+  nta_keyring *kr = nta_keyring_create();
+  nta_keyring_add_text(kr, 1, "MD5", "abcdefghijkl", NTA_DIALECT_NTPD, "t", NULL);
+  nta_keyring_add_text(kr, 2, "SHA1", "abc", NTA_DIALECT_NTPD, "t", NULL);
+  nta_keyring_add_text(kr, 3, "SHA1", "abcdefghij", NTA_DIALECT_NTPD, "t", NULL);
+  nta_keyring_add_text(kr, 4, "M", "abc", NTA_DIALECT_NTPD, "t", NULL);
+  char why[128];
+  g_assert_true(nta_key_is_weak(must_find(kr, 1), why, sizeof why));
+  g_assert_cmpstr(why, ==, "MD5 (deprecated by RFC 8573)");
+  g_assert_true(nta_key_is_weak(must_find(kr, 2), why, sizeof why));
+  g_assert_cmpstr(why, ==, "3-byte secret (under 80 bits)");
+  g_assert_false(nta_key_is_weak(must_find(kr, 3), why, sizeof why));
+  g_assert_cmpstr(why, ==, "");
+  g_assert_true(nta_key_is_weak(must_find(kr, 4), why, sizeof why));
+  g_assert_cmpstr(why, ==, "MD5 (deprecated by RFC 8573) with a 3-byte secret (under 80 bits)");
+  g_assert_true(nta_key_is_weak(must_find(kr, 4), NULL, 0));
+  nta_keyring_destroy(kr);
+}
+
+static void test_dialect_names(void) {
+  nta_dialect d;
+  g_assert_cmpstr(nta_dialect_name(NTA_DIALECT_CHRONY), ==, "chrony");
+  g_assert_true(nta_dialect_from_name("NTPsec", &d));
+  g_assert_cmpint(d, ==, NTA_DIALECT_NTPSEC);
+  g_assert_true(nta_dialect_from_name("auto", &d));
+  g_assert_cmpint(d, ==, NTA_DIALECT_AUTO);
+  g_assert_false(nta_dialect_from_name("openntpd", &d));
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/keyring/fixture/ntpd-keygen", test_ntpd_keygen);
+  g_test_add_func("/keyring/fixture/ntpsec-keygen", test_ntpsec_keygen);
+  g_test_add_func("/keyring/fixture/chrony", test_chrony);
+  g_test_add_func("/keyring/fixture/chrony-errors", test_chrony_errors);
+  g_test_add_func("/keyring/fixture/ntpd-errors", test_ntpd_errors);
+  g_test_add_func("/keyring/fixture/ntpsec-errors", test_ntpsec_errors);
+  g_test_add_func("/keyring/detect", test_detect);
+  g_test_add_func("/keyring/text-edge-cases", test_text_edge_cases);
+  g_test_add_func("/keyring/many-keys-sorted", test_many_keys_sorted);
+  g_test_add_func("/keyring/add", test_add);
+#define FILE_TEST(name, fn) g_test_add(name, tmpdir, NULL, tmpdir_setup, fn, tmpdir_teardown)
+  FILE_TEST("/keyring/file/ok-and-mode-warning", test_file_ok_and_mode_warning);
+  FILE_TEST("/keyring/file/missing", test_file_missing);
+  FILE_TEST("/keyring/file/directory", test_file_directory);
+  FILE_TEST("/keyring/file/fifo", test_file_fifo);
+  FILE_TEST("/keyring/file/dangling-symlink", test_file_dangling_symlink);
+  FILE_TEST("/keyring/file/permission-denied", test_file_permission_denied);
+  FILE_TEST("/keyring/file/symlink-unreadable-target", test_file_symlink_unreadable);
+  g_test_add_func("/keyring/trust", test_trust);
+  g_test_add_func("/keyring/clone", test_clone);
+  g_test_add_func("/keyring/weak", test_weak);
+  g_test_add_func("/keyring/dialect-names", test_dialect_names);
+  return g_test_run();
+}

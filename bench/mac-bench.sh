@@ -44,6 +44,7 @@ for spec in "MD5:-bytes 68 -evp md5" "SHA1:-bytes 68 -evp sha1" "SHA256:-bytes 6
     status=1
     continue
   fi
+  # shellcheck disable=SC2086 # three numbers, split on purpose
   set -- $ours
   ratio=$(awk -v a="$1" -v b="$ossl" 'BEGIN { printf "%.2f", a / b }')
   verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "ok" : "BELOW 0.8" }')

@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
     {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "seconds per measurement (3)", "S"},
     {"threads", 't', 0, G_OPTION_ARG_INT, &threads, "threads, each with its own keyring clone (1)", "N"},
     {"alg", 'a', 0, G_OPTION_ARG_STRING, &only, "only this algorithm (MD5, SHA1, SHA256, AES128CMAC)", "ALG"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GOptionContext *ctx = g_option_context_new("- NTP MAC verifications per second per core");
   g_option_context_add_main_entries(ctx, entries, NULL);

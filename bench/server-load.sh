@@ -58,18 +58,30 @@ sleep 1
 kill -0 "${pids[0]}" 2>/dev/null || { cat "$tmp/server.log"; exit 1; }
 kill -0 "${pids[1]}" 2>/dev/null || { cat "$tmp/chronyd.log"; exit 1; }
 
-echo "ntpauth server load: SHA1 key 11, ${SECONDS_PER_RUN} s per run, 16 sockets x 16 requests in flight, loopback"
+ROUNDS=${ROUNDS:-3}
+echo "ntpauth server load: SHA1 key 11, ${SECONDS_PER_RUN} s per run, 16 sockets x 16 requests in flight,"
+echo "loopback, $ROUNDS alternating rounds per case (figures: median of the rounds; the machine is shared)"
 status=0
-declare -A rate
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 for bad in 0 20; do
-  for who in ntpauth-server:11123 chronyd:11124; do
-    name=${who%%:*} port=${who##*:}
-    line=$("$GEN" -k "$tmp/ntp.keys" -a 11 -t "$SECONDS_PER_RUN" --bad $bad --label "$name" "127.0.0.1:$port") || status=1
-    echo "$line"
-    rate[$name-$bad]=$(echo "$line" | grep -o 'macd_per_s=[0-9]*' | cut -d= -f2)
+  for who in ntpauth-server:11123 chronyd:11124; do : > "$tmp/${who%%:*}-$bad.txt"; done
+  for round in $(seq 1 "$ROUNDS"); do
+    for who in ntpauth-server:11123 chronyd:11124; do
+      name=${who%%:*} port=${who##*:}
+      line=$("$GEN" -k "$tmp/ntp.keys" -a 11 -t "$SECONDS_PER_RUN" --bad $bad --label "$name" "127.0.0.1:$port") || status=1
+      echo "$line"
+      echo "$line" >> "$tmp/$name-$bad.txt"
+    done
   done
-  awk -v a="${rate[ntpauth-server-$bad]}" -v b="${rate[chronyd-$bad]}" -v p=$bad \
-    'BEGIN { printf "ratio ntpauth-server/chronyd with %d%% junk: %.2f (%s vs %s MAC'"'"'d replies/s)\n", p, (b > 0 ? a / b : 0), a, b }'
+  for name in ntpauth-server chronyd; do
+    r=$(grep -o 'macd_per_s=[0-9]*' "$tmp/$name-$bad.txt" | cut -d= -f2 | median)
+    l=$(grep -o 'loss_pct=[0-9.]*' "$tmp/$name-$bad.txt" | cut -d= -f2 | median)
+    eval "rate_${name//-/_}=$r loss_${name//-/_}=$l"
+  done
+  printf '%-40s ntpauth-server %8s/s (loss %s%%)   chronyd %8s/s (loss %s%%)   ratio %s\n' \
+    "MAC'd replies, ${bad}% junk:" "$rate_ntpauth_server" "$loss_ntpauth_server" "$rate_chronyd" "$loss_chronyd" \
+    "$(awk -v a="$rate_ntpauth_server" -v b="$rate_chronyd" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 done
+grep -h -o 'oversize_replies=[0-9]*\|max_reply_request_ratio=[0-9.]*' "$tmp"/*-*.txt | sort | uniq -c | sed 's/^/  /'
 kill -0 "${pids[0]}" 2>/dev/null || { echo "ntpauth-server died during the run"; status=1; }
 exit $status

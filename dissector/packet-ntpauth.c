@@ -80,6 +80,7 @@ static guint32 first_ntp_frame;    /* where a keyfile problem is shown */
 static wmem_map_t *request_in_map;  /* reply frame -> request frame */
 static wmem_map_t *response_in_map; /* request frame -> first reply frame */
 static wmem_map_t *findings_map;    /* frame -> stored_findings */
+static wmem_map_t *info_map;        /* frame -> info_summary (see remember_info) */
 
 typedef struct {
   guint8 kind;            /* nta_finding_kind */
@@ -257,20 +258,34 @@ static const char *verdict_explanation(nta_verdict v) {
   }
 }
 
-static void append_info(packet_info *pinfo, const nta_verify_result *vr) {
-  switch (vr->verdict) {
+/* What the Info column needs, kept per frame when the columns are filled in a later pass that
+ * has no protocol tree (Wireshark's packet list): there the NTP bytes cannot be located, so the
+ * first pass's result is used. */
+typedef struct {
+  guint32 key_id;
+  guint8 verdict;         /* nta_verdict */
+  const char *algorithm;  /* file scope copy, or NULL */
+} info_summary;
+
+static info_summary summarize(const nta_verify_result *vr) {
+  info_summary s = { vr->key_id, (guint8)vr->verdict, vr->algorithm };
+  return s;
+}
+
+static void append_info(packet_info *pinfo, const info_summary *s) {
+  switch ((nta_verdict)s->verdict) {
   case NTA_V_GOOD:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC ok key %u %s]", vr->key_id,
-                    vr->algorithm ? vr->algorithm : "");
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC ok key %u %s]", s->key_id,
+                    s->algorithm ? s->algorithm : "");
     break;
   case NTA_V_BAD_MAC:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC BAD key %u]", vr->key_id);
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC BAD key %u]", s->key_id);
     break;
   case NTA_V_UNKNOWN_KEY:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u unknown]", vr->key_id);
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u unknown]", s->key_id);
     break;
   case NTA_V_UNTRUSTED_KEY:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u untrusted]", vr->key_id);
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u untrusted]", s->key_id);
     break;
   case NTA_V_CRYPTO_NAK:
     col_append_str(pinfo->cinfo, COL_INFO, " [crypto-NAK]");
@@ -287,6 +302,37 @@ static void append_info(packet_info *pinfo, const nta_verify_result *vr) {
   default:
     break;
   }
+}
+
+static void append_findings_info(packet_info *pinfo) {
+  const stored_findings *sf = wmem_map_lookup(findings_map, GUINT_TO_POINTER(pinfo->num));
+  for (guint i = 0; sf && i < sf->n; i++) {
+    if (sf->f[i].kind == NTA_F_DOWNGRADE)
+      col_append_str(pinfo->cinfo, COL_INFO, " [downgrade]");
+    else if (sf->f[i].kind == NTA_F_KEY_MISMATCH)
+      col_append_str(pinfo->cinfo, COL_INFO, " [key mismatch]");
+  }
+}
+
+/* First pass without columns (Wireshark reading a file): keep what the Info column will need. */
+static void remember_info(packet_info *pinfo, const nta_verify_result *vr) {
+  if (pinfo->cinfo || vr->verdict == NTA_V_NO_AUTH)
+    return;
+  info_summary *s = wmem_new(wmem_file_scope(), info_summary);
+  *s = summarize(vr);
+  if (s->algorithm)
+    s->algorithm = wmem_strdup(wmem_file_scope(), s->algorithm);
+  wmem_map_insert(info_map, GUINT_TO_POINTER(pinfo->num), s);
+}
+
+/* A pass with columns but no tree (the packet list): the Info text from the first pass. */
+static void info_without_tree(packet_info *pinfo) {
+  if (!pinfo->cinfo)
+    return;
+  const info_summary *s = wmem_map_lookup(info_map, GUINT_TO_POINTER(pinfo->num));
+  if (s)
+    append_info(pinfo, s);
+  append_findings_info(pinfo);
 }
 
 static void add_verdict_expert(packet_info *pinfo, proto_item *item, const nta_verify_result *vr) {
@@ -407,10 +453,6 @@ static void add_exchange_items(proto_tree *at, packet_info *pinfo, const ntp_loc
     proto_item_set_generated(pi);
     if (f->kind < NTA_F_COUNT)
       expert_add_info_format(pinfo, pi, &ei_finding[f->kind], "%s", f->text);
-    if (f->kind == NTA_F_DOWNGRADE)
-      col_append_str(pinfo->cinfo, COL_INFO, " [downgrade]");
-    else if (f->kind == NTA_F_KEY_MISMATCH)
-      col_append_str(pinfo->cinfo, COL_INFO, " [key mismatch]");
   }
 }
 
@@ -433,12 +475,17 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   nta_packet pkt;
   nta_verify_result vr;
 
-  if (!tree || proto_ntp <= 0 || !proto_is_frame_protocol(pinfo->layers, "ntp"))
+  if (proto_ntp <= 0 || !proto_is_frame_protocol(pinfo->layers, "ntp"))
     return 0;
   /* An NTP message quoted inside an ICMP error is not traffic (ntpauth-analyze skips it too). */
   if (proto_is_frame_protocol(pinfo->layers, "icmp") ||
       proto_is_frame_protocol(pinfo->layers, "icmpv6"))
     return 0;
+  if (!tree) {
+    if (PINFO_FD_VISITED(pinfo))
+      info_without_tree(pinfo);
+    return 0;
+  }
   if (!locate_ntp(tree, pinfo, &loc))
     return 0;
 
@@ -453,9 +500,12 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
     if (!first_ntp_frame)
       first_ntp_frame = pinfo->num;
     observe_exchange(pinfo, &pkt, &vr);
+    remember_info(pinfo, &vr);
   }
 
-  append_info(pinfo, &vr);
+  info_summary summary = summarize(&vr);
+  append_info(pinfo, &summary);
+  append_findings_info(pinfo);
 
   proto_item *ti = proto_tree_add_item(tree, proto_ntpauth, loc.tvb, loc.start,
                                        (gint)loc.captured, ENC_NA);
@@ -615,6 +665,8 @@ void proto_register_ntpauth(void) {
                                            g_direct_equal);
   findings_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
                                         g_direct_equal);
+  info_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
+                                    g_direct_equal);
   register_init_routine(ntpauth_init);
   register_cleanup_routine(ntpauth_cleanup);
   register_shutdown_routine(ntpauth_shutdown);

@@ -33,7 +33,9 @@ if [ ${#need[@]} -gt 0 ]; then
     { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null; }
 fi
 
-home=$(mktemp -d /tmp/ntpauth-screenshot.XXXXXX)
+# A fixed, short path: it shows in the tree ("Key from: ...") of the committed picture.
+home=/tmp/ntpauth-screenshot
+mkdir "$home" || { echo "screenshot.sh: $home exists (another run?); remove it first" >&2; exit 1; }
 xvfb_pid= ws_pid=
 cleanup() {
   [ -n "$ws_pid" ] && kill "$ws_pid" 2>/dev/null || true
@@ -46,21 +48,21 @@ mkdir -p "$home/.local/lib/wireshark/plugins/4.0/epan" "$home/.config/wireshark"
 cp "$plugin" "$home/.local/lib/wireshark/plugins/4.0/epan/ntpauth.so"
 
 # A capture with a bad MAC: a sample when the samples exist, else the plugin test capture.
-cap= keys=
+cap= capfile=
 for f in "$repo"/samples/*.pcap; do
   [ -r "$f" ] || continue
   k=${f%.pcap}.keys; [ -r "$k" ] || k=$repo/samples/ntp.keys
   [ -r "$k" ] || continue
-  if "$build/analyzer/src/ntpauth-analyze" --format jsonl -k "$k" "$f" 2>/dev/null | grep -q '"verdict":"bad_mac"'; then
-    cp "$f" "$home/data/capture.pcap"; cp "$k" "$home/data/ntp.keys"; cap=$f; break
+  verdicts=$("$build/analyzer/src/ntpauth-analyze" --format jsonl -k "$k" "$f" 2>/dev/null || true)
+  if printf '%s\n' "$verdicts" | grep -q '"verdict":"bad_mac"'; then
+    cp "$f" "$home/data/"; cp "$k" "$home/data/ntp.keys"; cap=$f; capfile=$home/data/$(basename "$f"); break
   fi
 done
 if [ -z "$cap" ]; then
   [ -x "$gen" ] || { echo "screenshot.sh: no sample with a bad MAC and $gen not built" >&2; exit 2; }
   "$gen" "$home/data" >/dev/null
-  mv "$home/data/plugin-cases.pcap" "$home/data/capture.pcap"
   mv "$home/data/plugin.keys" "$home/data/ntp.keys"
-  cap="(gen_plugin_captures)"
+  cap="the plugin test capture"; capfile=$home/data/plugin-cases.pcap
 fi
 chmod 600 "$home/data/ntp.keys"
 
@@ -95,7 +97,7 @@ chmod 700 "$home/run"
 
 # First bad frame, counted the way Wireshark numbers frames.
 bad=$(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home" \
-      tshark -r "$home/data/capture.pcap" -Y 'ntpauth.verdict == "bad_mac"' -T fields -e frame.number 2>/dev/null | head -1)
+      tshark -r "$capfile" -Y 'ntpauth.verdict == "bad_mac"' -T fields -e frame.number 2>/dev/null | head -1)
 [ -n "$bad" ] || { echo "screenshot.sh: no bad MAC in $cap" >&2; exit 1; }
 
 # A free display number.
@@ -109,13 +111,13 @@ export DISPLAY=:$disp
 
 setpriv --reuid=65534 --regid=65534 --clear-groups \
   env HOME="$home" XDG_RUNTIME_DIR="$home/run" DISPLAY=":$disp" QT_QPA_PLATFORM=xcb \
-  wireshark -r "$home/data/capture.pcap" -g "$bad" >"$home/wireshark.log" 2>&1 &
+  wireshark -r "$capfile" -g "$bad" >"$home/wireshark.log" 2>&1 &
 ws_pid=$!
 
 # Wait (bounded) for the main window with the capture loaded.
 win=
 for _ in $(seq 120); do
-  win=$(xdotool search --onlyvisible --name 'capture\.pcap' 2>/dev/null | head -1 || true)
+  win=$(xdotool search --onlyvisible --name "$(basename "$capfile" .pcap)" 2>/dev/null | head -1 || true)
   [ -n "$win" ] && break
   kill -0 "$ws_pid" 2>/dev/null || { cat "$home/wireshark.log" >&2; echo "screenshot.sh: wireshark exited" >&2; exit 1; }
   sleep 0.5
@@ -126,18 +128,24 @@ xdotool windowactivate --sync "$win" 2>/dev/null || true
 xdotool windowsize "$win" 1280 860 windowmove "$win" 0 0 2>/dev/null || true
 sleep 1
 
-# Details pane: collapse everything, go to the last top-level item (NTP Authentication) and
-# expand its subtrees. Tab cycles focus from the packet list to the details pane.
+# Details pane: give it the focus with a click in its empty lower part, collapse every tree,
+# go to the last top-level item (NTP Authentication, the postdissector's) and expand its
+# subtrees (Wireshark's Shift+Right).
+eval "$(xdotool getwindowgeometry --shell "$win")"
+xdotool mousemove --window "$win" $((WIDTH / 2)) $((HEIGHT * 85 / 100)) click 1
+sleep 0.5
 xdotool key --window "$win" ctrl+Left
 sleep 0.5
-geom=$(xdotool getwindowgeometry --shell "$win")
-eval "$geom"
-# Click inside the details pane (below the packet list) to give it the focus.
-xdotool mousemove --window "$win" 200 $((HEIGHT * 55 / 100)) click 1
+xdotool key --window "$win" End
 sleep 0.5
-xdotool key --window "$win" ctrl+Left End shift+Right
-sleep 2
-xdotool mousemove 1270 850
+xdotool key --window "$win" shift+Right
+sleep 1
+# Then drag the splitter between the packet list and the details pane (at about 56 % of the
+# window height with these settings) up, so the details pane gets most of the room.
+xdotool mousemove --window "$win" $((WIDTH / 2)) $((HEIGHT * 561 / 1000)) mousedown 1 \
+  mousemove --window "$win" $((WIDTH / 2)) $((HEIGHT * 25 / 100)) mouseup 1
+sleep 1
+xdotool mousemove $((WIDTH - 5)) $((HEIGHT - 5))
 
 import -window root -display ":$disp" "$home/shot.png"
 convert "$home/shot.png" -strip -colors 128 "png8:$out" 2>/dev/null || cp "$home/shot.png" "$out"

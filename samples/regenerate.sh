@@ -1,31 +1,38 @@
 #!/bin/bash
 # samples/regenerate.sh - re-records the sample captures.
 #
-#   samples/regenerate.sh [--live | --deterministic | --all] [-B BUILD_DIR]
+#   samples/regenerate.sh [--live | --deterministic | --all] [-B BUILD_DIR] [-O DIR] [NAME...]
 #
 # --live (default): runs our own ntpauth-server (its `pcap` tap records each case) and our own
-#   client ntpauth-query (plus ntpsec's ntpdig for the long-MAC cases) on loopback inside a
-#   private network and IPC namespace (unshare --net --ipc), one server run per capture, and
-#   writes samples/NAME.pcap. The stratum-1 case feeds the server from ntpauth-sim-shm
-#   (`refclock shm unit 7 refid GPS`). Needs root. The daemon runs without CAP_SYS_TIME and
-#   never touches the clock.
+#   client ntpauth-query (plus ntpsec's ntpdig for the long-MAC cases, and chrony 4.3's chronyd -Q
+#   in chrony-client.pcap) on loopback inside a private network and IPC namespace
+#   (unshare --net --ipc), one server run per capture, and writes samples/NAME.pcap. The
+#   stratum-1 case feeds the server from ntpauth-sim-shm (`refclock shm unit 7 refid GPS`).
+#   Needs root. The daemons run without CAP_SYS_TIME and never touch the clock. With NAMEs
+#   (e.g. kod-rate) only those captures are re-recorded.
 # --deterministic: writes samples/deterministic/*.pcap with ntpauth-samplegen (fixed clock, fixed
 #   keys, fixed-seed bytes): the same bytes every time.
+# -O DIR writes the live captures into DIR instead of samples/ (the ctest does this).
 # Afterwards the verdict counts of every capture are printed (ntpauth-analyze) next to what
-# samples/EXPECTED says, so a changed capture is noticed; update EXPECTED and README.md together.
+# samples/EXPECTED says, and the exit status is 1 when they differ: then update EXPECTED and
+# README.md together (or find out what changed).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 build=$repo/build
 what=live
+only=""
+out=$here
 while [ $# -gt 0 ]; do
   case $1 in
     --live) what=live ;;
     --deterministic) what=deterministic ;;
     --all) what=all ;;
     -B) build=$(cd "${2:?-B needs a build folder}" && pwd); shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "regenerate.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    -O) mkdir -p "${2:?-O needs a folder}" && out=$(cd "$2" && pwd) || exit 2; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -*) echo "regenerate.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    *) only="$only $1" ;;
   esac
   shift
 done
@@ -35,6 +42,7 @@ SERVER=$build/server/daemon/ntpauth-server
 QUERY=$build/server/query/ntpauth-query
 SIMSHM=$build/server/refclock/ntpauth-sim-shm
 SAMPLEGEN=$build/samples/ntpauth-samplegen
+CHRONYD=${NTPAUTH_PEERS:-/opt/ntpauth-peers}/chrony/usr/sbin/chronyd
 ANALYZE=$build/analyzer/src/ntpauth-analyze
 
 need() { for f in "$@"; do [ -x "$f" ] || { echo "regenerate.sh: $f is missing: build first (cmake --build $build)" >&2; exit 2; }; done; }
@@ -116,9 +124,29 @@ EOF
 q() { "$QUERY" -k "$KEYS" "$@" 127.0.0.1:123 >>"$tmp/clients.log" 2>&1; true; }
 dig() { timeout 20 ntpdig -t 2 -k "$KEYS" "$@" 127.0.0.1 >>"$tmp/clients.log" 2>&1; true; }
 
+# chronyd -Q as a one-shot client with key ID $1. chrony needs HEX: for hex keys, so it gets
+# a converted copy of ntp.keys (ntpd -> chrony dialect, same secrets, same IDs).
+chrony_client() {
+  [ -f "$tmp/chrony.keys" ] || awk '!/^#/ && NF >= 3 {
+      t = $2; if (t == "AES128CMAC") t = "AES128"
+      if (length($3) > 20) print $1, t, "HEX:" $3; else print $1, t, "ASCII:" $3 }' \
+      "$KEYS" >"$tmp/chrony.keys"
+  cat >"$tmp/chronyd.conf" <<EOF
+server 127.0.0.1 port 123 key $1 iburst
+keyfile $tmp/chrony.keys
+pidfile $tmp/chronyd.pid
+driftfile $tmp/chronyd.drift
+cmdport 0
+port 0
+EOF
+  timeout 30 setpriv --inh-caps=-sys_time --bounding-set=-sys_time \
+    "$CHRONYD" -Q -x -u root -t 10 -f "$tmp/chronyd.conf" >>"$tmp/clients.log" 2>&1; true
+}
+
 # record NAME "CONFIG LINES" CLIENT-COMMAND...
 record() {
   local name=$1 extra=$2; shift 2
+  if [ -n "$only" ] && ! [[ " $only " == *" $name "* ]]; then return 0; fi
   echo "== $name: $*" >>"$tmp/clients.log"
   start_server "$name" "$extra" || return 1
   "$@"
@@ -169,31 +197,40 @@ ratelimit interval 3 burst 4" q --scenario kod || st=1
   record symmetric            "$L" q --scenario symmetric || st=1
   record malformed            "$L" q --scenario malformed || st=1
   record wireshark-missplit   "$L" several "dig -a 20" "dig -a 32" || st=1
+  # Real chrony 4.3 as the client: SHA256 key 31 makes it pick NTPv3 with full 32-byte MACs on
+  # its own; AES128 key 21 stays NTPv4.
+  record chrony-client        "$L" several "chrony_client 31" "chrony_client 21" || st=1
   # Stratum 1 from a simulated GPS through gpsd's SHM protocol, in this IPC namespace only.
-  "$SIMSHM" --unit 7 --interval 1 --remove >"$tmp/sim.log" 2>&1 &
-  sim_pid=$!
-  record gps-stratum1 "refclock shm unit 7 refid GPS" gps || st=1
-  stop_pid "$sim_pid"; sim_pid=""
+  if [ -z "$only" ] || [[ " $only " == *" gps-stratum1 "* ]]; then
+    "$SIMSHM" --unit 7 --interval 1 --remove >"$tmp/sim.log" 2>&1 &
+    sim_pid=$!
+    record gps-stratum1 "refclock shm unit 7 refid GPS" gps || st=1
+    stop_pid "$sim_pid"; sim_pid=""
+  fi
 
   if [ $st -ne 0 ]; then
     echo "regenerate.sh: some recordings failed; samples/ left unchanged. Client log:" >&2
     cat "$tmp/clients.log" >&2
     return 1
   fi
-  rm -f "$here"/*.pcap
-  cp "$tmp"/out/*.pcap "$here/"
-  chmod 644 "$here"/*.pcap
-  echo "samples/: $(ls "$here"/*.pcap | wc -l) live captures ($(du -ch "$here"/*.pcap | tail -1 | cut -f1))"
+  if ! ls "$tmp"/out/*.pcap >/dev/null 2>&1; then
+    echo "regenerate.sh: nothing recorded (unknown capture name in:$only?)" >&2
+    return 1
+  fi
+  [ -n "$only" ] || rm -f "$out"/*.pcap
+  cp "$tmp"/out/*.pcap "$out/"
+  chmod 644 "$out"/*.pcap
+  echo "$out: $(ls "$out"/*.pcap | wc -l) live captures ($(du -ch "$out"/*.pcap | tail -1 | cut -f1))"
 }
 
 live() {
-  need "$SERVER" "$QUERY" "$SIMSHM"
+  need "$SERVER" "$QUERY" "$SIMSHM" "$CHRONYD"
   for t in unshare setpriv ntpdig ss ip ipcrm python3; do
     command -v $t >/dev/null || { echo "regenerate.sh: $t is missing (run scripts/setup)" >&2; exit 2; }
   done
   [ "$(id -u)" -eq 0 ] || { echo "regenerate.sh: --live needs root (network namespace)" >&2; exit 2; }
-  NTPAUTH_REGEN_INSIDE=1 unshare --net --ipc "$0" --live -B "$build" || exit 1
-  report_counts "$here" ""
+  NTPAUTH_REGEN_INSIDE=1 unshare --net --ipc "$0" --live -B "$build" -O "$out" $only || exit 1
+  report_counts "$out" ""
 }
 
 if [ -n "${NTPAUTH_REGEN_INSIDE:-}" ]; then
@@ -203,5 +240,5 @@ fi
 case $what in
   live) live ;;
   deterministic) deterministic ;;
-  all) deterministic; live ;;
+  all) deterministic; st=$?; live || exit 1; exit $st ;;
 esac

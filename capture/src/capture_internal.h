@@ -58,8 +58,8 @@ typedef enum { CAP_SRC_RECORD = 1, CAP_SRC_END = 0, CAP_SRC_ERROR = -1 } cap_src
 
 /* Opens over a descriptor (fd >= 0) or memory. Reads the file header; errors name the file. */
 nta_status cap_filesrc_open(cap_filesrc *s, const char *name, int fd, bool own_fd,
-                            const uint8_t *mem, size_t mem_len, const volatile sig_atomic_t *interrupted,
-                            nta_diag *err);
+                            const uint8_t *mem, size_t mem_len,
+                            const volatile sig_atomic_t *interrupted, nta_diag *err);
 /* Next packet record. `frame` is the number the record would get (for messages). Records that
  * are not packets (pcapng interface, statistics, ... blocks) are consumed silently. */
 cap_src_status cap_filesrc_next(cap_filesrc *s, uint64_t frame, cap_record *rec, nta_diag *err);

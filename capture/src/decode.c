@@ -153,6 +153,11 @@ static bool walk_ipv6(ctx *c, const uint8_t *src, const uint8_t *dst, uint8_t nh
         nh = next;
         break;
       }
+      /* Every fragment names the first header of the fragmentable part: reassemble only what
+       * can lead to UDP, so TCP or ESP fragments take no table space. */
+      if (next != IPPROTO_UDP_ && next != IPPROTO_DSTOPTS_ && next != IPPROTO_ROUTING_ &&
+          next != IPPROTO_AH_)
+        return false;
       cap_fragment f = {.family = 6, .src = src, .dst = dst, .id = id, .proto = next,
                         .offset = offset, .more = more, .data = data + off,
                         .caplen = have - off, .wirelen = wire - off};

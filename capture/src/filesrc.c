@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #define CHUNK_SIZE (256 * 1024)
-/* Larger records or blocks are taken as corruption (Wireshark uses the same 16 MiB bound). */
-#define MAX_RECORD (16u * 1024 * 1024)
+/* Larger packet records (and pcapng header/interface blocks) are taken as corruption: real
+ * snap lengths stop at 256 KiB, and the bound keeps the buffer (resident memory) small. Blocks
+ * we do not need are skipped in pieces whatever their size, up to MAX_SKIPPED_BLOCK. */
+#define MAX_RECORD (1024u * 1024)
+#define MAX_SKIPPED_BLOCK (1024u * 1024 * 1024)
 
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_MAGIC_NSEC 0xa1b23c4du
@@ -188,8 +191,9 @@ static cap_src_status truncated(cap_filesrc *s, uint64_t frame, const char *what
     input_error(s, err);
     return CAP_SRC_ERROR;
   }
-  nta_diag_set(err, NTA_ERR_PARSE, "%s: frame %llu: truncated %s (header says %zu bytes, only %zu left)",
-               s->name, (unsigned long long)frame, what, want, have);
+  nta_diag_set(err, NTA_ERR_PARSE,
+               "%s: frame %llu: truncated %s (header says %zu bytes, only %zu left)", s->name,
+               (unsigned long long)frame, what, want, have);
   return CAP_SRC_ERROR;
 }
 
@@ -281,7 +285,8 @@ static void iface_time(const cap_iface *ifc, uint64_t units, cap_record *rec) {
 static cap_src_status corrupt(cap_filesrc *s, uint64_t frame, nta_diag *err, const char *why,
                               uint32_t type, uint32_t len) {
   nta_diag_set(err, NTA_ERR_PARSE,
-               "%s: frame %llu: corrupt pcapng block (%s; block type 0x%08x, length %u, at offset %llu)",
+               "%s: frame %llu: corrupt pcapng block (%s; block type 0x%08x, length %u, "
+               "at offset %llu)",
                s->name, (unsigned long long)frame, why, type, len,
                (unsigned long long)s->consumed);
   return CAP_SRC_ERROR;
@@ -322,7 +327,8 @@ static cap_src_status parse_idb(cap_filesrc *s, uint64_t frame, const uint8_t *b
     uint16_t code = get16(s, body + off), olen = get16(s, body + off + 2);
     off += 4;
     if (code == OPT_ENDOFOPT) break;
-    if (olen > body_len - off) return corrupt(s, frame, err, "option overruns the block", PCAPNG_IDB, len);
+    if (olen > body_len - off)
+      return corrupt(s, frame, err, "option overruns the block", PCAPNG_IDB, len);
     const uint8_t *v = body + off;
     if (code == OPT_IF_TSRESOL && olen >= 1) {
       ifc.resol_pow2 = (v[0] & 0x80) != 0;
@@ -359,8 +365,9 @@ static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type
     hdr = 20;
   }
   if (if_id >= s->n_ifaces) {
-    nta_diag_set(err, NTA_ERR_PARSE, "%s: frame %llu: packet on interface %u, but the section defines %zu",
-                 s->name, (unsigned long long)frame, if_id, s->n_ifaces);
+    nta_diag_set(err, NTA_ERR_PARSE,
+                 "%s: frame %llu: packet on interface %u, but the section defines %zu", s->name,
+                 (unsigned long long)frame, if_id, s->n_ifaces);
     return CAP_SRC_ERROR;
   }
   const cap_iface *ifc = &s->ifaces[if_id];
@@ -382,6 +389,32 @@ static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type
   rec->caplen = caplen;
   rec->wirelen = wirelen < caplen ? caplen : wirelen;
   return CAP_SRC_RECORD;
+}
+
+/* Skips a block too large for the buffer (e.g. a big decryption-secrets or custom block)
+ * without holding it, then checks its trailing length. */
+static cap_src_status skip_block(cap_filesrc *s, uint64_t frame, uint32_t type, uint32_t len,
+                                 nta_diag *err) {
+  uint64_t start = s->consumed;
+  size_t left = len - 4;
+  while (left > 0) {
+    size_t avail = fill(s, 1);
+    if (avail == 0) return truncated(s, frame, "block", len, (size_t)(s->consumed - start), err);
+    size_t n = avail < left ? avail : left;
+    consume(s, n);
+    left -= n;
+  }
+  size_t avail = fill(s, 4);
+  if (avail < 4) return truncated(s, frame, "block", len, len - 4 + avail, err);
+  if (get32(s, s->buf + s->pos) != len) {
+    uint64_t now = s->consumed;
+    s->consumed = start;  /* the message names the block's own offset */
+    corrupt(s, frame, err, "trailing length differs", type, len);
+    s->consumed = now;
+    return CAP_SRC_ERROR;
+  }
+  consume(s, 4);
+  return CAP_SRC_END;
 }
 
 static cap_src_status pcapng_next_record(cap_filesrc *s, uint64_t frame, cap_record *rec,
@@ -407,9 +440,14 @@ static cap_src_status pcapng_next_record(cap_filesrc *s, uint64_t frame, cap_rec
       else return corrupt(s, frame, err, "bad byte-order magic", type, get32(s, b + 4));
     }
     uint32_t len = get32(s, b + 4);
-    if (len < 12 || (len & 3) != 0 || len > MAX_RECORD)
-      return corrupt(s, frame, err, "bad block length", type, len);
     bool is_packet = type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB;
+    bool needed = is_packet || type == PCAPNG_SHB || type == PCAPNG_IDB;
+    if (len < 12 || (len & 3) != 0 || len > (needed ? MAX_RECORD : MAX_SKIPPED_BLOCK))
+      return corrupt(s, frame, err, "bad block length", type, len);
+    if (!needed && len > s->cap) {
+      if (skip_block(s, frame, type, len, err) != CAP_SRC_END) return CAP_SRC_ERROR;
+      continue;
+    }
     avail = fill(s, len);
     if (avail < len)
       return truncated(s, frame, is_packet ? "record" : "block", len, avail, err);

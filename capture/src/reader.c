@@ -242,6 +242,8 @@ static cap_src_status next_record(cap_reader *r, cap_record *rec) {
       if (open_next_input(r) != NTA_OK) return CAP_SRC_ERROR;
     }
     cap_src_status st = cap_filesrc_next(&r->file, r->frame + 1, rec, &r->failure);
+    /* A read cut short by the interrupting signal is the end the user asked for. */
+    if (st == CAP_SRC_ERROR && r->interrupted) return CAP_SRC_END;
     if (st != CAP_SRC_END) return st;
     close_file(r);
   }

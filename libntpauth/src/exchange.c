@@ -1,10 +1,10 @@
 /* exchange.c - request/reply pairing and the findings built on it.
  *
- * Every NTP packet with a non-zero transmit timestamp is remembered under the key
- * (source endpoint, destination endpoint, transmit timestamp). A reply (mode 4 or 2) is paired
- * with the request whose key is (reply destination, reply source, reply origin): a stateless
- * server copies the request's transmit timestamp into the origin field and swaps addresses and
- * ports. The same key seen a second time from the same source is a replay.
+ * Every request (mode 3 or 1) is remembered under the key (client endpoint, server endpoint,
+ * transmit timestamp). A reply (mode 4 or 2) is paired with the request whose key is (reply
+ * destination, reply source, reply origin): a stateless server copies the request's transmit
+ * timestamp into the origin field and swaps addresses and ports. A request whose key is already
+ * stored is a replay; so is a second reply to the same request with the same transmit timestamp.
  *
  * Memory is fixed when the table is created: entries live in a ring in arrival order (capture
  * time is close to monotonic), indexed by an open-addressing hash of slot numbers. Inserting into
@@ -30,15 +30,24 @@
 typedef struct {
   nta_endpoint src, dst;
   uint64_t xmt;
-  uint64_t hash;
   uint64_t frame;
   int64_t time_sec;
   uint32_t time_nsec;
   uint32_t key_id;
+  uint32_t tag;             /* low 32 bits of the key hash */
   bool has_mac;             /* a key ID + digest trailer (any verdict) */
   bool verified;            /* verdict good */
-  bool is_request;          /* mode 1 or 3 */
+  bool answered;            /* a reply was paired with this request */
+  uint64_t answer_xmt;      /* that reply's transmit timestamp */
+  uint64_t answer_frame;
 } pair_entry;
+
+/* Index slot: ring slot + 1 (0 = empty) and the hash tag, so probing and deletion never touch
+ * the ring entries of other keys (they would be cache misses). */
+typedef struct {
+  uint32_t slot;
+  uint32_t tag;
+} index_slot;
 
 typedef struct {
   uint8_t family;
@@ -60,7 +69,7 @@ struct nta_exchange {
   pair_entry *ring;         /* max_entries slots */
   size_t head;              /* next slot to write */
   size_t count;             /* live entries, the oldest is at (head - count) */
-  uint32_t *index;          /* ring slot + 1, 0 = empty */
+  index_slot *index;
   size_t index_mask;
   key_usage keys[KEY_TABLE_SIZE];
   size_t keys_used;
@@ -97,19 +106,21 @@ static uint64_t mix64(uint64_t h) {
   return h;
 }
 
-static uint64_t endpoint_hash(const nta_endpoint *ep, uint64_t h) {
-  uint64_t a, b;
-  memcpy(&a, ep->addr, 8);
-  memcpy(&b, ep->addr + 8, 8);
-  h = mix64(h ^ a);
-  h = mix64(h ^ b ^ ((uint64_t)ep->port << 8) ^ ep->family);
-  return h;
+static uint64_t load64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
 }
 
-static uint64_t key_hash(const nta_endpoint *src, const nta_endpoint *dst, uint64_t xmt) {
-  uint64_t h = mix64(xmt ^ 0x9e3779b97f4a7c15ULL);
-  h = endpoint_hash(src, h);
-  return endpoint_hash(dst, h);
+static uint32_t key_hash(const nta_endpoint *src, const nta_endpoint *dst, uint64_t xmt) {
+  /* Endpoints are canonical (unused address bytes zero), so hashing all 16 bytes is exact. */
+  uint64_t ports = ((uint64_t)src->port << 16) | dst->port | ((uint64_t)src->family << 32);
+  uint64_t h = xmt * 0x9e3779b97f4a7c15ULL;
+  h ^= (load64(src->addr) + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+  h ^= (load64(dst->addr) + ports) * 0x165667b19e3779f9ULL;
+  if (src->family == 6)
+    h ^= (load64(src->addr + 8) * 0x27d4eb2f165667c5ULL) ^ (load64(dst->addr + 8) * 0x94d049bb133111ebULL);
+  return (uint32_t)mix64(h);
 }
 
 static bool endpoint_equal(const nta_endpoint *a, const nta_endpoint *b) {
@@ -151,26 +162,25 @@ void nta_exchange_destroy(nta_exchange *ex) {
 }
 
 static pair_entry *table_find(nta_exchange *ex, const nta_endpoint *src, const nta_endpoint *dst,
-                              uint64_t xmt, uint64_t hash) {
-  for (size_t p = hash & ex->index_mask;; p = (p + 1) & ex->index_mask) {
-    uint32_t slot = ex->index[p];
-    if (slot == 0) return NULL;
-    pair_entry *e = &ex->ring[slot - 1];
-    if (e->hash == hash && e->xmt == xmt && endpoint_equal(&e->src, src) &&
-        endpoint_equal(&e->dst, dst))
-      return e;
+                              uint64_t xmt, uint32_t tag) {
+  for (size_t p = tag & ex->index_mask;; p = (p + 1) & ex->index_mask) {
+    const index_slot *is = &ex->index[p];
+    if (is->slot == 0) return NULL;
+    if (is->tag != tag) continue;
+    pair_entry *e = &ex->ring[is->slot - 1];
+    if (e->xmt == xmt && endpoint_equal(&e->src, src) && endpoint_equal(&e->dst, dst)) return e;
   }
 }
 
 /* Removes the index slot that points at ring slot `slot` (backward-shift deletion keeps linear
  * probing correct without tombstones). */
 static void index_remove(nta_exchange *ex, size_t slot) {
-  const pair_entry *e = &ex->ring[slot];
-  size_t p = e->hash & ex->index_mask;
-  while (ex->index[p] != slot + 1) p = (p + 1) & ex->index_mask;
+  size_t p = ex->ring[slot].tag & ex->index_mask;
+  while (ex->index[p].slot != slot + 1) p = (p + 1) & ex->index_mask;
   size_t hole = p;
-  for (size_t q = (hole + 1) & ex->index_mask; ex->index[q] != 0; q = (q + 1) & ex->index_mask) {
-    size_t home = ex->ring[ex->index[q] - 1].hash & ex->index_mask;
+  for (size_t q = (hole + 1) & ex->index_mask; ex->index[q].slot != 0;
+       q = (q + 1) & ex->index_mask) {
+    size_t home = ex->index[q].tag & ex->index_mask;
     /* Move q into the hole when its home position is not within (hole, q]. */
     bool between = hole <= q ? (home > hole && home <= q) : (home > hole || home <= q);
     if (!between) {
@@ -178,7 +188,7 @@ static void index_remove(nta_exchange *ex, size_t slot) {
       hole = q;
     }
   }
-  ex->index[hole] = 0;
+  ex->index[hole].slot = 0;
 }
 
 static void ring_drop_oldest(nta_exchange *ex) {
@@ -201,9 +211,10 @@ static void table_insert(nta_exchange *ex, const pair_entry *proto) {
   ex->ring[slot] = *proto;
   ex->head = (ex->head + 1) % ex->max_entries;
   ex->count++;
-  size_t p = proto->hash & ex->index_mask;
-  while (ex->index[p] != 0) p = (p + 1) & ex->index_mask;
-  ex->index[p] = (uint32_t)(slot + 1);
+  size_t p = proto->tag & ex->index_mask;
+  while (ex->index[p].slot != 0) p = (p + 1) & ex->index_mask;
+  ex->index[p].slot = (uint32_t)(slot + 1);
+  ex->index[p].tag = proto->tag;
 }
 
 /* ---- per-key usage (shared keys, MD5) ------------------------------------------------------ */
@@ -282,7 +293,7 @@ static bool verdict_has_mac(const nta_verify_result *vr) {
   }
 }
 
-static bool is_request_mode(uint8_t mode) {
+static inline bool is_request_mode(uint8_t mode) {
   return mode == NTA_MODE_CLIENT || mode == NTA_MODE_ACTIVE;
 }
 static bool is_reply_mode(uint8_t mode) {
@@ -299,16 +310,16 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
   const nta_packet *p = obs->pkt;
   const nta_verify_result *vr = obs->vr;
   char kiss[5];
-  bool kod = nta_packet_kiss_code(p, kiss);
+  bool kod = p->stratum == 0 && nta_packet_kiss_code(p, kiss);
 
   if (p->org_ts == 0) {
     FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
             "reply with a zero origin timestamp answers no request (possible spoofing)");
     return;
   }
-  uint64_t h = key_hash(dst, src, p->org_ts);
+  uint32_t h = key_hash(dst, src, p->org_ts);
   pair_entry *req = table_find(ex, dst, src, p->org_ts, h);
-  if (!req || !req->is_request) {
+  if (!req) {
     FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
             "reply origin %08" PRIx32 ".%08" PRIx32 " matches no request seen (possible spoofing)",
             (uint32_t)(p->org_ts >> 32), (uint32_t)p->org_ts);
@@ -316,6 +327,16 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
   }
   out->matched = true;
   out->request_frame = req->frame;
+  /* The same answer twice: a replayed reply (a second genuine answer has a new transmit time). */
+  if (req->answered && req->answer_xmt == p->xmt_ts) {
+    FINDING(out, NTA_F_REPLAY, obs->frame, req->answer_frame, vr->has_key_id ? vr->key_id : 0,
+            "reply transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in frame %" PRIu64,
+            (uint32_t)(p->xmt_ts >> 32), (uint32_t)p->xmt_ts, req->answer_frame);
+  } else if (!req->answered) {
+    req->answered = true;
+    req->answer_xmt = p->xmt_ts;
+    req->answer_frame = obs->frame;
+  }
 
   bool reply_mac = verdict_has_mac(vr);
   if (vr->verdict == NTA_V_CRYPTO_NAK) {
@@ -367,15 +388,15 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
   }
   if (!uses_key) return;
   char hosts[NTA_REASON_MAX - 48];
-  if (mode == NTA_MODE_CLIENT) {
-    if (host_note(u->clients, &u->n_clients, src) && !u->clients_reported) {
+  if (mode == NTA_MODE_CLIENT && !u->clients_reported) {
+    if (host_note(u->clients, &u->n_clients, src)) {
       u->clients_reported = true;
       hosts_format(u->clients, u->n_clients, hosts, sizeof hosts);
       FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, vr->key_id,
               "key %" PRIu32 " used by several clients: %s", vr->key_id, hosts);
     }
-  } else if (mode == NTA_MODE_SERVER) {
-    if (host_note(u->servers, &u->n_servers, src) && !u->servers_reported) {
+  } else if (mode == NTA_MODE_SERVER && !u->servers_reported) {
+    if (host_note(u->servers, &u->n_servers, src)) {
       u->servers_reported = true;
       hosts_format(u->servers, u->n_servers, hosts, sizeof hosts);
       FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, vr->key_id,
@@ -402,13 +423,15 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
   if (out->is_reply) pair_reply(ex, obs, &src, &dst, out);
 
   char kiss[5];
-  if (p->mode != NTA_MODE_CLIENT && p->mode != NTA_MODE_ACTIVE && nta_packet_kiss_code(p, kiss))
+  if (p->stratum == 0 && p->mode != NTA_MODE_CLIENT && p->mode != NTA_MODE_ACTIVE &&
+      nta_packet_kiss_code(p, kiss))
     FINDING(out, NTA_F_KOD, obs->frame, out->matched ? out->request_frame : 0,
             vr->has_key_id ? vr->key_id : 0, "Kiss-o'-Death %s", kiss);
 
-  /* Remember the transmit timestamp: replay detection for every packet, pairing for requests. */
-  if (p->xmt_ts != 0) {
-    uint64_t h = key_hash(&src, &dst, p->xmt_ts);
+  /* Remember requests by transmit timestamp: for pairing, and the same key again is a replay.
+   * Replies are not stored; a replayed reply shows up as a second identical answer above. */
+  if (is_request_mode(p->mode) && p->xmt_ts != 0) {
+    uint32_t h = key_hash(&src, &dst, p->xmt_ts);
     pair_entry *seen = table_find(ex, &src, &dst, p->xmt_ts, h);
     if (seen) {
       FINDING(out, NTA_F_REPLAY, obs->frame, seen->frame, vr->has_key_id ? vr->key_id : 0,
@@ -416,10 +439,10 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
               (uint32_t)(p->xmt_ts >> 32), (uint32_t)p->xmt_ts, seen->frame);
     } else {
       pair_entry e = {
-        .src = src, .dst = dst, .xmt = p->xmt_ts, .hash = h, .frame = obs->frame,
+        .src = src, .dst = dst, .xmt = p->xmt_ts, .tag = h, .frame = obs->frame,
         .time_sec = obs->time_sec, .time_nsec = obs->time_nsec,
         .key_id = vr->has_key_id ? vr->key_id : 0, .has_mac = verdict_has_mac(vr),
-        .verified = vr->verdict == NTA_V_GOOD, .is_request = is_request_mode(p->mode),
+        .verified = vr->verdict == NTA_V_GOOD,
       };
       table_insert(ex, &e);
     }

@@ -19,6 +19,7 @@ struct nta_key {
   char source[KEY_SOURCE_MAX];
   uint8_t *secret;
   size_t secret_len;
+  char label[KEY_TYPE_TEXT_MAX + 24];   /* "key 11 (SHA1)" */
 };
 
 struct nta_keyring {
@@ -38,6 +39,7 @@ const char *nta_key_type_text(const nta_key *k) { return k->type_text; }
 size_t nta_key_secret_len(const nta_key *k) { return k->secret_len; }
 const char *nta_key_source(const nta_key *k) { return k->source; }
 const uint8_t *nta_key_secret(const nta_key *k) { return k->secret; }
+const char *nta_key_label(const nta_key *k) { return k->label; }
 
 static void key_destroy(nta_key *k) {
   if (!k) return;
@@ -62,6 +64,7 @@ static nta_key *key_new(uint32_t id, const char *type_text, nta_mac *mac, const 
   snprintf(k->source, sizeof k->source, "%s", source ? source : "");
   if (secret_len) memcpy(k->secret, secret, secret_len);
   k->secret_len = secret_len;
+  snprintf(k->label, sizeof k->label, "key %u (%s)", id, nta_mac_name(mac));
   return k;
 }
 

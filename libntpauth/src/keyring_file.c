@@ -131,6 +131,7 @@ static nta_status read_all(int fd, const char *path, const struct stat *st, char
 nta_status nta_keyring_load_file(nta_keyring *kr, const char *path, nta_dialect dialect,
                                  nta_dialect *used_dialect, nta_diags *diags, nta_diag *err) {
   if (!kr || !path) return nta_diag_set(err, NTA_ERR_ARG, "no keyring or path");
+  if (used_dialect) *used_dialect = dialect;   /* until detection has seen the text */
   /* O_NONBLOCK: a FIFO must not hang the reader; it is rejected below as not a regular file. */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return explain_open_error(path, errno, err);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -102,7 +103,8 @@ nta_dialect nta_keyring_detect_dialect(const char *text, size_t len) {
     if (is_chrony_comment(line)) continue;
     line_tokens t;
     tokenize(line, &t);
-    for (size_t i = 0; i < t.n; i++)
+    /* Only where a key can stand (2nd or 3rd field): "# HEX: ..." in a comment is no hint. */
+    for (size_t i = 1; i < t.n && i <= 2 && t.tok[i][0] != '#'; i++)
       if (has_chrony_prefix(t.tok[i])) d = NTA_DIALECT_CHRONY;
     /* Count fields the way ntpd would see them: '#' ends the line. */
     size_t fields = 0;
@@ -233,6 +235,12 @@ typedef struct {
 #define LINE_DIAG(c, level, fmt, ...) \
   nta_diags_add((c)->diags, level, "%s:%u: " fmt, (c)->name, (c)->lineno, ##__VA_ARGS__)
 
+/* Classic ntpd counts these as errors and then refuses the whole file (keeping its old keys);
+ * ntpsec and chrony skip the line, as we do. Say so when reading an ntpd keyfile. */
+static const char *ntpd_rejects_file(const parse_ctx *c) {
+  return c->dialect == NTA_DIALECT_NTPD ? " (ntpd 4.2.8 would reject the whole file)" : "";
+}
+
 /* Types chronyd 4.x accepts, spelled as it requires (case-sensitive). */
 static bool chrony_knows_type(const char *t) {
   static const char *const names[] = {"MD5", "SHA1", "SHA256", "SHA384", "SHA512", "SHA3-224",
@@ -248,8 +256,7 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
   char why[160] = "", warn[160] = "";
   long n = keyring_decode_secret(key_text, c->dialect, secret, why, sizeof why, warn, sizeof warn);
   if (n < 0) {
-    LINE_DIAG(c, NTA_DIAG_ERROR, "key %u: %s, key skipped%s", id, why,
-              c->dialect == NTA_DIALECT_NTPD ? " (ntpd 4.2.8 would reject the whole file)" : "");
+    LINE_DIAG(c, NTA_DIAG_ERROR, "key %u: %s, key skipped%s", id, why, ntpd_rejects_file(c));
     return;
   }
   if (warn[0]) LINE_DIAG(c, NTA_DIAG_WARNING, "key %u: %s", id, warn);
@@ -260,6 +267,9 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
     LINE_DIAG(c, NTA_DIAG_ERROR, "key %u: %s, key skipped", id, merr.msg);
     return;
   }
+  if (strcmp(nta_mac_name(mac), "MD5") == 0 && strcasecmp(type, "MD5") != 0)
+    LINE_DIAG(c, NTA_DIAG_NOTE, "key %u: type '%s' read as MD5 (ntpd and ntpsec take unknown "
+              "names starting with 'M' as MD5)", id, type);
   if (c->dialect == NTA_DIALECT_CHRONY && !chrony_knows_type(type))
     LINE_DIAG(c, NTA_DIAG_NOTE, "key %u: chronyd does not accept the type name '%s'", id, type);
 
@@ -284,20 +294,21 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
 static bool check_id(parse_ctx *c, const char *tok, uint32_t *id) {
   unsigned long long v;
   if (!parse_key_id(tok, &v)) {
-    LINE_DIAG(c, NTA_DIAG_ERROR, "bad key ID '%s', line skipped", tok);
+    LINE_DIAG(c, NTA_DIAG_ERROR, "bad key ID '%s', line skipped%s", tok, ntpd_rejects_file(c));
     return false;
   }
   if (v == 0) {
-    LINE_DIAG(c, NTA_DIAG_ERROR, "key ID 0 is reserved, line skipped");
+    LINE_DIAG(c, NTA_DIAG_ERROR, "key ID 0 is reserved, line skipped%s", ntpd_rejects_file(c));
     return false;
   }
   if (v > UINT32_MAX) {
-    LINE_DIAG(c, NTA_DIAG_ERROR, "key ID %s is out of range 1-4294967295, line skipped", tok);
+    LINE_DIAG(c, NTA_DIAG_ERROR, "key ID %s is out of range 1-4294967295, line skipped%s", tok,
+              ntpd_rejects_file(c));
     return false;
   }
   if (c->dialect != NTA_DIALECT_CHRONY && v > NTPD_MAX_ID) {
-    LINE_DIAG(c, NTA_DIAG_ERROR, "key ID %llu is out of range 1-65535 for %s, line skipped", v,
-              nta_dialect_name(c->dialect));
+    LINE_DIAG(c, NTA_DIAG_ERROR, "key ID %llu is out of range 1-65535 for %s, line skipped%s", v,
+              nta_dialect_name(c->dialect), ntpd_rejects_file(c));
     return false;
   }
   *id = (uint32_t)v;
@@ -313,8 +324,8 @@ static void parse_ntpd_line(parse_ctx *c, char *line) {
   uint32_t id;
   if (!check_id(c, t.tok[0], &id)) return;
   if (t.n < 3) {
-    LINE_DIAG(c, NTA_DIAG_ERROR, "key %u: missing %s (expected 'ID TYPE KEY'), line skipped", id,
-              t.n == 1 ? "type and key" : "key");
+    LINE_DIAG(c, NTA_DIAG_ERROR, "key %u: missing %s (expected 'ID TYPE KEY'), line skipped%s",
+              id, t.n == 1 ? "type and key" : "key", ntpd_rejects_file(c));
     return;
   }
   if (t.n > 3)

@@ -7,6 +7,7 @@
 #include "ntpauth/mac.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/err.h>
 #include <openssl/params.h>
+#include <openssl/provider.h>
 
 #define TYPE_NAME_MAX 64
 
@@ -102,6 +105,48 @@ static bool upper_copy(const char *in, char out[TYPE_NAME_MAX]) {
   if (n == 0 || n >= TYPE_NAME_MAX) return false;
   for (size_t i = 0; i <= n; i++) out[i] = (char)toupper((unsigned char)in[i]);
   return true;
+}
+
+/* Digests only OpenSSL's legacy provider has (MD4, WHIRLPOOL, MDC2, ...) are fetched from a
+ * private library context, so loading that provider changes nothing for the rest of the
+ * process. Created once, kept for the life of the process (digests fetched from it refer to it). */
+static OSSL_LIB_CTX *legacy_libctx;
+static pthread_once_t legacy_once = PTHREAD_ONCE_INIT;
+
+static void legacy_libctx_init(void) {
+  OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+  if (!ctx) return;
+  if (!OSSL_PROVIDER_load(ctx, "legacy") || !OSSL_PROVIDER_load(ctx, "default")) {
+    OSSL_LIB_CTX_free(ctx);
+    return;
+  }
+  legacy_libctx = ctx;
+}
+
+static EVP_MD *fetch_digest(const char *name) {
+  EVP_MD *md = EVP_MD_fetch(NULL, name, NULL);
+  if (md) return md;
+  pthread_once(&legacy_once, legacy_libctx_init);
+  return legacy_libctx ? EVP_MD_fetch(legacy_libctx, name, NULL) : NULL;
+}
+
+/* ntpsec appends "-CBC" to a type name and accepts any such 128-bit block cipher OpenSSL has as
+ * a CMAC (CAMELLIA-128, ARIA-256, SM4 ...). Returns the key length, or 0 when there is none. */
+static size_t other_cmac_cipher(const char *upper, char *cipher, size_t cap,
+                                char display[TYPE_NAME_MAX]) {
+  if (strncmp(upper, "AES", 3) == 0) return 0;   /* the AES spellings are all in the table */
+  snprintf(cipher, cap, "%s-CBC", upper);
+  EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, cipher, NULL);
+  if (!c) return 0;
+  size_t key_len = 0;
+  if (EVP_CIPHER_get_block_size(c) == 16 && EVP_CIPHER_get_mode(c) == EVP_CIPH_CBC_MODE)
+    key_len = (size_t)EVP_CIPHER_get_key_length(c);
+  EVP_CIPHER_free(c);
+  size_t n = 0;
+  for (const char *p = upper; *p && n + 5 < TYPE_NAME_MAX; p++)
+    if (*p != '-') display[n++] = *p;
+  memcpy(display + n, "CMAC", 5);
+  return key_len;
 }
 
 /* ---- creation -------------------------------------------------------------------------------- */
@@ -210,14 +255,23 @@ nta_mac *nta_mac_create(const char *type_name, const uint8_t *key, size_t key_le
   const type_alias *a = find_alias(upper);
   if (a && a->cmac_key_len) return prepare_cmac(m, a->canonical, a->ossl, a->cmac_key_len, err);
 
-  EVP_MD *md = EVP_MD_fetch(NULL, a ? a->ossl : upper, NULL);
+  /* Failed lookups below leave errors on OpenSSL's queue; they are expected, drop them. */
+  ERR_set_mark();
+  char cmac_name[TYPE_NAME_MAX], cipher[TYPE_NAME_MAX + 8];
+  size_t cmac_key_len = a ? 0 : other_cmac_cipher(upper, cipher, sizeof cipher, cmac_name);
+  EVP_MD *md = NULL;
+  if (!cmac_key_len) {
+    md = fetch_digest(a ? a->ossl : upper);
+    /* ntpd and ntpsec take any other name starting with 'M' as MD5 ("M", "MDC2", ...). */
+    if (!md && upper[0] == 'M') {
+      md = EVP_MD_fetch(NULL, "MD5", NULL);
+      a = find_alias("MD5");
+    }
+  }
+  ERR_pop_to_mark();
+
+  if (cmac_key_len) return prepare_cmac(m, cmac_name, cipher, cmac_key_len, err);
   if (md) return prepare_digest(m, a ? a->canonical : upper, md, err);
-
-  /* ntpd and ntpsec take any unknown name starting with 'M' as MD5 (e.g. "M", "MD4" when
-   * OpenSSL lacks MD4). */
-  if (upper[0] == 'M' && (md = EVP_MD_fetch(NULL, "MD5", NULL)) != NULL)
-    return prepare_digest(m, "MD5", md, err);
-
   nta_diag_set(err, NTA_ERR_UNSUPPORTED,
                "unknown MAC type '%s' (not a digest OpenSSL knows, nor AES128/192/256 CMAC)",
                type_name);

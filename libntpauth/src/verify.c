@@ -9,7 +9,6 @@
 #include "ntpauth/verify.h"
 
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,34 +65,20 @@ static void set_reason(nta_verify_result *r, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Appends text at *pos, leaving room for the terminating NUL. */
-static void put_str(char *out, size_t cap, size_t *pos, const char *text) {
-  while (*text && *pos + 1 < cap) out[(*pos)++] = *text++;
-  out[*pos] = '\0';
-}
-
-static void put_u32(char *out, size_t cap, size_t *pos, uint32_t v) {
-  char digits[11];
-  int n = 0;
-  do {
-    digits[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  char text[11];
-  for (int i = 0; i < n; i++) text[i] = digits[n - 1 - i];
-  text[n] = '\0';
-  put_str(out, cap, pos, text);
-}
-
-/* "key 11 (SHA1)" or "key 13 (SHA256), truncated digest". Built by hand: this is the reason of
- * almost every packet, and vsnprintf() would cost about as much as the MAC itself. */
-static void good_reason(nta_verify_result *r, uint32_t key_id, const char *alg) {
-  size_t pos = 0;
-  put_str(r->reason, sizeof r->reason, &pos, "key ");
-  put_u32(r->reason, sizeof r->reason, &pos, key_id);
-  put_str(r->reason, sizeof r->reason, &pos, " (");
-  put_str(r->reason, sizeof r->reason, &pos, alg);
-  put_str(r->reason, sizeof r->reason, &pos, r->truncated ? "), truncated digest" : ")");
+/* "key 11 (SHA1)" or "key 13 (SHA256), truncated digest": the reason of almost every packet.
+ * Copied from the label the keyring prepared; formatting it here with snprintf() costs about
+ * a seventh of a verification. */
+static void good_reason(nta_verify_result *r, const nta_key *key) {
+  static const char suffix[] = ", truncated digest";
+  const char *label = nta_key_label(key);
+  size_t n = strlen(label);
+  if (n > sizeof r->reason - sizeof suffix) n = sizeof r->reason - sizeof suffix;
+  memcpy(r->reason, label, n);
+  if (r->truncated) {
+    memcpy(r->reason + n, suffix, sizeof suffix);
+  } else {
+    r->reason[n] = '\0';
+  }
 }
 
 /* Verdict of a MAC split. */
@@ -156,7 +141,7 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   }
   if (ok) {
     r->verdict = NTA_V_GOOD;
-    good_reason(r, s->key_id, alg);
+    good_reason(r, key);
     return RANK_GOOD;
   }
   r->verdict = NTA_V_BAD_MAC;
@@ -204,11 +189,18 @@ static int judge_split(const nta_keyring *kr, const nta_packet *pkt, const uint8
   return rank;
 }
 
-/* Clears everything but the large `expected` buffer, which only bad_mac fills (and says how
- * many bytes through digest_len). */
+/* Field by field, not memset: clearing the 160-byte reason and the 64-byte `expected` (which
+ * only bad_mac fills, digest_len bytes of it) cost a tenth of a CMAC verification. */
 static void result_init(nta_verify_result *res, const nta_packet *pkt) {
-  memset(res, 0, offsetof(nta_verify_result, expected));
+  res->verdict = NTA_V_MALFORMED;
+  res->reason[0] = '\0';
   res->split = -1;
+  res->has_key_id = false;
+  res->key_id = 0;
+  res->digest_len = 0;
+  res->key = NULL;
+  res->algorithm = NULL;
+  res->truncated = false;
   res->split_ambiguous = pkt->ambiguous;
 }
 

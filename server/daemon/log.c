@@ -9,6 +9,9 @@
 static log_target target = LOG_TO_STDERR;
 static FILE *logfile;
 static bool debug_on;
+static bool stderr_copy = true;
+
+void log_stderr_copy(bool on) { stderr_copy = on; }
 
 bool log_open(log_target t, const char *path, bool debug) {
   target = t;
@@ -42,9 +45,7 @@ static const char *prio_name(int priority) {
   }
 }
 
-static void emit(int priority, const char *msg) {
-  if (target == LOG_TO_SYSLOG) { syslog(priority, "%s", msg); return; }
-  FILE *out = target == LOG_TO_FILE ? logfile : stderr;
+static void emit_to(FILE *out, int priority, const char *msg) {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   struct tm tm;
@@ -52,6 +53,13 @@ static void emit(int priority, const char *msg) {
   char stamp[32];
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
   fprintf(out, "%s ntpauth-server %s: %s\n", stamp, prio_name(priority), msg);
+}
+
+static void emit(int priority, const char *msg) {
+  if (target == LOG_TO_SYSLOG) syslog(priority, "%s", msg);
+  else emit_to(target == LOG_TO_FILE ? logfile : stderr, priority, msg);
+  /* Until the server detaches, errors also reach the terminal that started it. */
+  if (target != LOG_TO_STDERR && stderr_copy && priority <= LOG_WARNING) emit_to(stderr, priority, msg);
 }
 
 void log_msg(int priority, const char *fmt, ...) {

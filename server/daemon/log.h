@@ -10,6 +10,9 @@ typedef enum { LOG_TO_SYSLOG, LOG_TO_STDERR, LOG_TO_FILE } log_target;
 /* Returns false (errno set) when the log file cannot be opened. */
 bool log_open(log_target target, const char *path, bool debug);
 void log_close(void);
+/* While starting up (before detaching) syslog and file messages are also copied to stderr, so
+ * a start-up error is seen by whoever started the server. On by default. */
+void log_stderr_copy(bool on);
 bool log_debug_enabled(void);
 /* priority: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG */
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

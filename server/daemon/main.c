@@ -256,68 +256,77 @@ static void log_result(const net_packet *p, const rsp_result *r) {
   char a[64];
   nta_endpoint_addr_str(&p->peer, a, sizeof a);
   log_msg(LOG_DEBUG, "%s port %u: %zu bytes, verdict %s (%s), %s%s%s", a, p->peer.port, p->len,
-          nta_verdict_name(r->vr.verdict), r->vr.reason, rsp_action_name(r->action),
+          rsp_verdict_name(r->vr.verdict), r->vr.reason, rsp_action_name(r->action),
           r->action == RSP_DROP ? " " : "",
           r->action == RSP_DROP ? rsp_drop_reason_name(r->drop_reason) : "");
+}
+
+/* Step 1 for one datagram: record it, decide, apply the rate limit. True when it gets an answer. */
+static bool decide(server *s, const net_packet *p, rsp_result *r) {
+  tap_write(s, &p->rx_time, &p->peer, &p->local, p->data, p->len);
+  rsp_request req = { .buf = p->data, .len = p->truncated ? 0 : p->len, .rx_time = p->rx_time };
+  respond_prepare(&req, &s->time_state, &s->policy, s->keys, r);
+  if (r->action != RSP_DROP && p->peer.port == 0) {   /* nobody to answer to */
+    r->action = RSP_DROP;
+    r->drop_reason = RSP_DROP_MALFORMED;
+  }
+  /* Only requests we would answer spend tokens: junk cannot starve a client. */
+  if (r->action != RSP_DROP && s->ratelimit &&
+      !rl_allow(s->ratelimit, p->peer.family, p->peer.addr, &p->rx_time))
+    respond_rate_limited(r);
+  if (r->action != RSP_DROP) return true;
+  cnt_record(s->counters, p->peer.family, p->peer.addr, r);
+  log_result(p, r);
+  return false;
+}
+
+/* Step 2 for a batch: stamp, sign, send, record. */
+static void answer(server *s, const net_socket *sock, const net_batch *batch, rsp_result *results,
+                   const size_t *todo, size_t n_todo) {
+  net_reply replies[NET_BATCH];
+  size_t sent_of[NET_BATCH];
+  size_t n_send = 0;
+  /* The transmit time is read once per batch, right before signing and sending it: on VMs
+   * without a vDSO clock source every clock read is a system call. */
+  struct timespec tx;
+  clock_gettime(CLOCK_REALTIME, &tx);
+  for (size_t k = 0; k < n_todo; k++) {
+    const net_packet *p = &batch->pkts[todo[k]];
+    rsp_result *r = &results[todo[k]];
+    if (respond_finish(r, &s->time_state, &tx, p->len)) {
+      replies[n_send] = (net_reply){ r->reply, r->reply_len, p };
+      sent_of[n_send++] = todo[k];
+    }
+    cnt_record(s->counters, p->peer.family, p->peer.addr, r);
+    log_result(p, r);
+  }
+  if (!n_send) return;
+  int e;
+  size_t sent = net_send_batch(sock, replies, n_send, &e);
+  if (sent < n_send) {
+    for (size_t k = sent; k < n_send; k++) cnt_send_error(s->counters);
+    log_msg(LOG_DEBUG, "send: %s", strerror(e));
+  }
+  for (size_t k = 0; k < n_send; k++) {
+    const net_packet *p = &batch->pkts[sent_of[k]];
+    tap_write(s, &tx, &p->local, &p->peer, replies[k].data, replies[k].len);
+  }
 }
 
 static void handle_socket(server *s, const net_socket *sock) {
   static net_batch batch;
   static rsp_result results[NET_BATCH];
-  net_reply replies[NET_BATCH];
-  size_t reply_of[NET_BATCH];
-  /* Bounded work per wake-up so signals and refclocks are never starved. */
+  size_t todo[NET_BATCH];
+  /* Bounded work per wake-up so signals, refclocks and the status socket are never starved. */
   for (int round = 0; round < 16; round++) {
     int e;
     size_t n = net_recv_batch(sock, &batch, &e);
     if (e) cnt_rx_error(s->counters);
     if (n == 0) return;
-    size_t n_replies = 0;
-    for (size_t i = 0; i < n; i++) {
-      net_packet *p = &batch.pkts[i];
-      rsp_result *r = &results[i];
-      tap_write(s, &p->rx_time, &p->peer, &p->local, p->data, p->len);
-      rsp_request req = { .buf = p->data, .len = p->truncated ? 0 : p->len, .rx_time = p->rx_time };
-      respond_prepare(&req, &s->time_state, &s->policy, s->keys, r);
-      if (r->action != RSP_DROP && p->peer.port == 0) { r->action = RSP_DROP; r->drop_reason = RSP_DROP_MALFORMED; }
-      if (r->action != RSP_DROP && s->ratelimit &&
-          !rl_allow(s->ratelimit, p->peer.family, p->peer.addr, &p->rx_time))
-        respond_rate_limited(r);
-      if (r->action == RSP_DROP) { cnt_record(s->counters, p->peer.family, p->peer.addr, r); log_result(p, r); continue; }
-      reply_of[n_replies++] = i;
-    }
-    /* Stamp the transmit time as late as possible: right before the batch goes out. */
-    size_t n_send = 0;
-    for (size_t k = 0; k < n_replies; k++) {
-      size_t i = reply_of[k];
-      struct timespec tx;
-      clock_gettime(CLOCK_REALTIME, &tx);
-      rsp_result *r = &results[i];
-      if (respond_finish(r, &s->time_state, &tx, batch.pkts[i].len)) {
-        replies[n_send] = (net_reply){ r->reply, r->reply_len, &batch.pkts[i] };
-        reply_of[n_send++] = i;
-      }
-      cnt_record(s->counters, batch.pkts[i].peer.family, batch.pkts[i].peer.addr, r);
-      log_result(&batch.pkts[i], r);
-    }
-    if (n_send) {
-      size_t sent = net_send_batch(sock, replies, n_send, &e);
-      if (sent < n_send) {
-        for (size_t k = sent; k < n_send; k++) cnt_send_error(s->counters);
-        log_msg(LOG_DEBUG, "send: %s", strerror(e));
-      }
-#ifdef NTPAUTH_HAVE_CAPTURE
-      if (s->tap) {
-        struct timespec tx;
-        for (size_t k = 0; k < n_send; k++) {
-          const net_packet *p = &batch.pkts[reply_of[k]];
-          clock_gettime(CLOCK_REALTIME, &tx);
-          nta_endpoint local = p->local;
-          tap_write(s, &tx, &local, &p->peer, replies[k].data, replies[k].len);
-        }
-      }
-#endif
-    }
+    size_t n_todo = 0;
+    for (size_t i = 0; i < n; i++)
+      if (decide(s, &batch.pkts[i], &results[i])) todo[n_todo++] = i;
+    if (n_todo) answer(s, sock, &batch, results, todo, n_todo);
     if (n < NET_BATCH) return;
   }
 }
@@ -360,6 +369,11 @@ static void tick(server *s, const struct timespec *now) {
   s->last_tick = *now;
 }
 
+static bool tick_due(const server *s, const struct timespec *now) {
+  long since = ns_since(now, &s->last_tick);
+  return since >= SRV_TICK_NS || since < 0;   /* < 0: the clock was stepped back */
+}
+
 static int run_loop(server *s) {
   struct pollfd fds[SRV_MAX_POLLFDS];
   static char status_buf[SRV_STATUS_MAX];
@@ -367,6 +381,8 @@ static int run_loop(server *s) {
   clock_gettime(CLOCK_REALTIME, &now);
   tick(s, &now);
   for (;;) {
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (tick_due(s, &now)) tick(s, &now);
     size_t n = 0;
     fds[n++] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
     if (s->status_fd >= 0) fds[n++] = (struct pollfd){ .fd = s->status_fd, .events = POLLIN };
@@ -376,32 +392,29 @@ static int run_loop(server *s) {
 #ifdef NTPAUTH_HAVE_REFCLOCK
     n += rcl_poll_fds(s->rcl, fds + n, SRV_MAX_POLLFDS - n);
 #endif
-    clock_gettime(CLOCK_REALTIME, &now);
     long wait_ns = SRV_TICK_NS - ns_since(&now, &s->last_tick);
     int timeout = wait_ns <= 0 ? 0 : (int)(wait_ns / 1000000L) + 1;
     int rc = poll(fds, n, timeout);
     if (rc < 0 && errno != EINTR) { log_msg(LOG_ERR, "poll: %s", strerror(errno)); return 1; }
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (rc > 0) {
-      if (fds[0].revents && !handle_signals(s)) return 0;
+    if (rc <= 0) continue;
+    if (fds[0].revents && !handle_signals(s)) return 0;
 #ifdef NTPAUTH_HAVE_REFCLOCK
+    if (first_rcl < n) {
+      /* Timestamp device input right after the wake-up. */
+      clock_gettime(CLOCK_REALTIME, &now);
       for (size_t i = first_rcl; i < n; i++)
         if (fds[i].revents) rcl_on_readable(s->rcl, fds[i].fd, &now);
-#else
-      (void)first_rcl;
-#endif
-      if (ns_since(&now, &s->last_tick) >= SRV_TICK_NS || ns_since(&now, &s->last_tick) < 0)
-        tick(s, &now);
-      for (size_t i = 0; i < s->n_socks; i++)
-        if (fds[first_sock + i].revents) handle_socket(s, &s->socks[i]);
-      if (s->status_fd >= 0 && fds[1].revents) {
-        size_t len = format_status(s, status_buf, sizeof status_buf);
-        status_serve(s->status_fd, status_buf, len);
-      }
+      if (tick_due(s, &now)) tick(s, &now);
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (ns_since(&now, &s->last_tick) >= SRV_TICK_NS || ns_since(&now, &s->last_tick) < 0)
-      tick(s, &now);
+#else
+    (void)first_rcl;
+#endif
+    for (size_t i = 0; i < s->n_socks; i++)
+      if (fds[first_sock + i].revents) handle_socket(s, &s->socks[i]);
+    if (s->status_fd >= 0 && fds[1].revents) {
+      size_t len = format_status(s, status_buf, sizeof status_buf);
+      status_serve(s->status_fd, status_buf, len);
+    }
   }
 }
 
@@ -489,6 +502,7 @@ int main(int argc, char **argv) {
     cleanup(&s);
     return 1;
   }
+  log_stderr_copy(false);   /* detached: from now on the log target only */
   nta_diag err;
   if (!open_signals(&s)) { log_msg(LOG_ERR, "signalfd: %s", strerror(errno)); cleanup(&s); return 1; }
   if (priv_drop(&s.user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); cleanup(&s); return 1; }

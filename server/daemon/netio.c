@@ -48,7 +48,9 @@ nta_status net_open(const cfg_listen *l, net_socket *out, nta_diag *err) {
     close(fd);
     return nta_diag_set(err, NTA_ERR_IO, "listen %s: bind: %s", l->text, strerror(e));
   }
+  static const uint8_t zero[16];
   out->fd = fd;
+  out->wildcard = memcmp(l->addr, zero, l->family == 4 ? 4 : 16) == 0;
   out->family = l->family;
   out->port = l->port;
   return NTA_OK;
@@ -127,18 +129,18 @@ size_t net_recv_batch(const net_socket *s, net_batch *b, int *err_no) {
     b->n = 0;
     return 0;
   }
-  struct timespec fallback;
-  clock_gettime(CLOCK_REALTIME, &fallback);
   for (int i = 0; i < n; i++) {
     net_packet *p = &b->pkts[i];
     p->len = msgs[i].msg_len;
     p->truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-    p->rx_time = fallback;   /* replaced by the kernel timestamp when present */
+    p->rx_time.tv_sec = 0;
+    p->rx_time.tv_nsec = 0;
     p->have_local = false;
     p->ifindex = 0;
     memset(&p->local, 0, sizeof p->local);
     endpoint_from_sockaddr(&peers[i], &p->peer);
     read_cmsgs(&msgs[i].msg_hdr, p);
+    if (p->rx_time.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &p->rx_time);  /* no kernel stamp */
     if (!p->have_local) p->local.family = s->family;
     p->local.port = s->port;
   }
@@ -176,7 +178,7 @@ size_t net_send_batch(const net_socket *s, const net_reply *r, size_t n, int *er
       memcpy(&sin6->sin6_addr, q->peer.addr, 16);
       mh->msg_namelen = sizeof *sin6;
     }
-    if (q->have_local) {
+    if (q->have_local && s->wildcard) {
       /* Answer from the address the request came to (wildcard sockets). */
       memset(ctl[i].buf, 0, sizeof ctl[i].buf);
       mh->msg_control = ctl[i].buf;

@@ -23,6 +23,7 @@ typedef struct {
   int fd;
   uint8_t family;
   uint16_t port;       /* bound port */
+  bool wildcard;       /* bound to 0.0.0.0 / [::]: replies name their source address */
   char name[64];
 } net_socket;
 

@@ -30,6 +30,10 @@ const char *rsp_drop_reason_name(rsp_drop_reason r) {
   return (unsigned)r < RSP_DROP_COUNT ? names[r] : "?";
 }
 
+const char *rsp_verdict_name(nta_verdict v) {
+  return v == RSP_NOT_VERIFIED ? "not_verified" : nta_verdict_name(v);
+}
+
 void respond_unsynced_state(srv_time_state *out) {
   memset(out, 0, sizeof *out);
   out->synced = false;
@@ -170,7 +174,7 @@ rsp_action respond_prepare(const rsp_request *req, const srv_time_state *ts, con
     /* Never verify replies, broadcasts or control traffic: they are not ours to answer and
      * computing MACs for them would only help a reflection attack. */
     memset(&res->vr, 0, sizeof res->vr);
-    res->vr.verdict = NTA_V_MALFORMED;
+    res->vr.verdict = RSP_NOT_VERIFIED;
     res->vr.split = -1;
     snprintf(res->vr.reason, sizeof res->vr.reason, "mode %u is not answered", res->pkt.mode);
     set_drop(res, RSP_DROP_MODE);

@@ -50,6 +50,13 @@ typedef enum {
 const char *rsp_action_name(rsp_action a);       /* "reply", "crypto_nak", "kod_rate", "drop" */
 const char *rsp_drop_reason_name(rsp_drop_reason r);
 
+/* res->vr.verdict of a packet that was not verified because its mode is not answered (replies,
+ * broadcasts, control messages): no MAC is computed for traffic we would not answer anyway. */
+#define RSP_NOT_VERIFIED NTA_V_COUNT
+
+/* nta_verdict_name(), plus "not_verified" for RSP_NOT_VERIFIED. */
+const char *rsp_verdict_name(nta_verdict v);
+
 typedef struct {
   const uint8_t *buf;          /* request bytes (UDP payload) */
   size_t len;

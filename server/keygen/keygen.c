@@ -170,31 +170,19 @@ static const char *id_range_text(const GArray *keys, char *buf, size_t len) {
   return buf;
 }
 
-int main(int argc, char **argv) {
-  kg_options o = { .count = KG_DEFAULT_COUNT, .first = -1 };
-  if (!parse_options(&argc, &argv, &o))
-    return 2;
-  if (o.version) {
-    printf("ntpauth-keygen %s\n", NTPAUTH_VERSION);
-    return 0;
-  }
-  if (argc > 1)
-    return fail("unexpected argument '%s' (try --help)", argv[1]);
-  if (o.append && o.dir)
-    return fail("--append writes into the given file; -o does not apply");
-
+/* Generates the keys and writes or appends them; returns the exit status. */
+static int generate(const kg_options *o, GArray *keys) {
   nta_dialect dialect = NTA_DIALECT_NTPD;
-  if (o.dialect && (!nta_dialect_from_name(o.dialect, &dialect) || dialect == NTA_DIALECT_AUTO))
-    return fail("--dialect '%s': use ntpd, ntpsec or chrony", o.dialect);
+  if (o->dialect && (!nta_dialect_from_name(o->dialect, &dialect) || dialect == NTA_DIALECT_AUTO))
+    return fail("--dialect '%s': use ntpd, ntpsec or chrony", o->dialect);
 
   nta_diag err = { { 0 } };
-  if (o.append &&
-      kg_append_dialect(o.append, o.dialect ? dialect : NTA_DIALECT_AUTO, &dialect, &err) != NTA_OK)
+  if (o->append &&
+      kg_append_dialect(o->append, o->dialect ? dialect : NTA_DIALECT_AUTO, &dialect, &err) != NTA_OK)
     return fail("%s", err.msg);
 
-  GArray *keys = g_array_new(FALSE, TRUE, sizeof(kg_key));
   const char *tag = "MD5";
-  int rc = plan_keys(&o, dialect, keys, &tag);
+  int rc = plan_keys(o, dialect, keys, &tag);
   if (rc != 0)
     return rc;
   for (guint i = 0; i < keys->len; i++)
@@ -203,32 +191,66 @@ int main(int argc, char **argv) {
 
   char range[48];
   id_range_text(keys, range, sizeof range);
-  if (o.append) {
-    if (kg_append(o.append, dialect, (kg_key *)keys->data, keys->len, &err) != NTA_OK)
+  if (o->append) {
+    if (kg_append(o->append, dialect, (kg_key *)keys->data, keys->len, &err) != NTA_OK)
       return fail("%s", err.msg);
-    if (!o.quiet)
-      printf("%s: added %u key%s, %s (%s dialect)\n", o.append, keys->len, keys->len == 1 ? "" : "s", range,
-             nta_dialect_name(dialect));
-  } else {
-    char *host = o.host ? g_strdup(o.host) : default_host();
-    if (strchr(host, '/') || host[0] == '\0' || host[0] == '.')
-      return fail("host name '%s' cannot be part of a file name", host);
-    kg_new_file spec = {
-      .dir = o.dir ? o.dir : ".", .host = host, .tag = tag,
-      .link_name = dialect == NTA_DIALECT_CHRONY ? "chrony.keys" : "ntp.keys",
-      .dialect = dialect, .now = time(NULL), .force = o.force,
-    };
-    char *path = NULL;
-    if (kg_write_new(&spec, (kg_key *)keys->data, keys->len, &path, &err) != NTA_OK)
-      return fail("%s", err.msg);
-    if (!o.quiet)
-      printf("%s: %u keys, %s (%s dialect); %s -> %s\n", path, keys->len, range,
-             nta_dialect_name(dialect), spec.link_name, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-    g_free(path);
-    g_free(host);
+    if (!o->quiet)
+      printf("%s: added %u key%s, %s (%s dialect)\n", o->append, keys->len,
+             keys->len == 1 ? "" : "s", range, nta_dialect_name(dialect));
+    return 0;
   }
-  /* Wipe the secrets from memory before leaving. */
-  memset(keys->data, 0, keys->len * sizeof(kg_key));
-  g_array_free(keys, TRUE);
-  return 0;
+
+  char *host = o->host ? g_strdup(o->host) : default_host();
+  if (strchr(host, '/') || host[0] == '\0' || host[0] == '.') {
+    rc = fail("host name '%s' cannot be part of a file name", host);
+    g_free(host);
+    return rc;
+  }
+  kg_new_file spec = {
+    .dir = o->dir ? o->dir : ".", .host = host, .tag = tag,
+    .link_name = dialect == NTA_DIALECT_CHRONY ? "chrony.keys" : "ntp.keys",
+    .dialect = dialect, .now = time(NULL), .force = o->force,
+  };
+  char *path = NULL;
+  if (kg_write_new(&spec, (kg_key *)keys->data, keys->len, &path, &err) != NTA_OK) {
+    rc = fail("%s", err.msg);
+  } else if (!o->quiet) {
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    printf("%s: %u keys, %s (%s dialect); %s -> %s\n", path, keys->len, range,
+           nta_dialect_name(dialect), spec.link_name, base);
+  }
+  g_free(path);
+  g_free(host);
+  return rc;
+}
+
+static void free_options(kg_options *o) {
+  g_free(o->type);
+  g_free(o->dialect);
+  g_free(o->dir);
+  g_free(o->append);
+  g_free(o->host);
+}
+
+int main(int argc, char **argv) {
+  kg_options o = { .count = KG_DEFAULT_COUNT, .first = -1 };
+  int rc;
+  if (!parse_options(&argc, &argv, &o))
+    rc = 2;
+  else if (o.version)
+    rc = (printf("ntpauth-keygen %s\n", NTPAUTH_VERSION), 0);
+  else if (argc > 1)
+    rc = fail("unexpected argument '%s' (try --help)", argv[1]);
+  else if (o.append && o.dir)
+    rc = fail("--append writes into the given file; -o does not apply");
+  else {
+    GArray *keys = g_array_new(FALSE, TRUE, sizeof(kg_key));
+    rc = generate(&o, keys);
+    /* Wipe the secrets from memory before leaving. */
+    if (keys->len)
+      memset(keys->data, 0, keys->len * sizeof(kg_key));
+    g_array_free(keys, TRUE);
+  }
+  free_options(&o);
+  return rc;
 }

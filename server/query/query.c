@@ -43,7 +43,7 @@ static gboolean opt_symmetric;
 static GOptionEntry entries[] = {
   { "keyfile", 'k', 0, G_OPTION_ARG_FILENAME, &opt_keyfile, "keyfile (ntpd, ntpsec or chrony format)", "KEYFILE" },
   { "auth", 'a', 0, G_OPTION_ARG_INT, &opt_keyid, "authenticate requests with key ID", "KEYID" },
-  { "version", 'o', 0, G_OPTION_ARG_INT, &opt_version, "NTP version of the requests, 3 or 4 (default 4)", "3|4" },
+  { "ntp-version", 'o', 0, G_OPTION_ARG_INT, &opt_version, "NTP version of the requests, 3 or 4 (default 4)", "3|4" },
   { "count", 'c', 0, G_OPTION_ARG_INT, &opt_count, "number of requests (default 1)", "COUNT" },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "one JSON object per line", NULL },
   { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_timeout, "seconds to wait for each reply (default 2)", "S" },

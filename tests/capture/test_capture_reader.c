@@ -2,8 +2,17 @@
  * pcap in both byte orders and precisions, pcapng with mixed interfaces, truncated and corrupt
  * files, snap-length cuts, several files, stdin. Frames are crafted here and, where a pcap
  * with a supported link type will do, written with the writer. */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -478,6 +487,101 @@ static void test_ipv6_fragments(void) {
   tb_free(&t);
 }
 
+/* Odd fragments: beyond 64 KiB and non-final not a multiple of 8 are refused, TCP fragments
+ * are ignored; none of them disturbs a later good datagram. */
+static void test_fragment_edge_cases(void) {
+  uint8_t dg[2048];
+  size_t n = ntp_datagram(dg, false, 21, 1000);
+  static uint8_t frames[8][2048];
+  size_t lens[8];
+  tbuf t = tb_new(false);
+  pcap_file_header(&t, false, 1, 65535);
+  /* offset 65528 + 400 bytes: past 64 KiB ("ping of death") */
+  ipv4_fragments(dg, n, 400, 0x0101, frames, lens);
+  frames[1][20] = 0x1f;
+  frames[1][21] = 0xff;
+  pcap_record(&t, 1, 0, frames[1], (uint32_t)lens[1], (uint32_t)lens[1]);
+  /* non-final fragment of 396 bytes */
+  ipv4_fragments(dg, n, 400, 0x0202, frames, lens);
+  frames[0][16] = (20 + 396) >> 8;  /* IP total length */
+  frames[0][17] = (20 + 396) & 0xff;
+  pcap_record(&t, 1, 0, frames[0], (uint32_t)lens[0] - 4, (uint32_t)lens[0] - 4);
+  /* TCP fragments: not ours, take no table space */
+  ipv4_fragments(dg, n, 400, 0x0303, frames, lens);
+  for (int i = 0; i < 3; i++) {
+    frames[i][23] = 6;
+    pcap_record(&t, 1, 0, frames[i], (uint32_t)lens[i], (uint32_t)lens[i]);
+  }
+  /* the good one */
+  ipv4_fragments(dg, n, 400, 0x0404, frames, lens);
+  for (int i = 2; i >= 0; i--)
+    pcap_record(&t, 1, 0, frames[i], (uint32_t)lens[i], (uint32_t)lens[i]);
+  got g = read_memory(&t, NULL, 0);
+  g_assert_cmpint(g.last, ==, CAP_NEXT_END);
+  g_assert_cmpuint(g.d->len, ==, 1);
+  g_assert_cmpuint(got_at(&g, 0)->frame, ==, 8);
+  check_payload(got_at(&g, 0), 21, 1000);
+  g_assert_cmpuint(g.stats.fragments_invalid, ==, 2);
+  got_free(&g);
+  tb_free(&t);
+}
+
+/* IPv6 jumbogram (payload length 0), a DLT_NULL frame of another family, a pcap link type
+ * field carrying FCS bits, and a pcapng interface with if_tsoffset. */
+static void test_odd_headers(void) {
+  uint8_t frame[2048], buf[2048];
+  tbuf t = tb_new(false);
+  pcap_file_header(&t, false, 0x04000000u | 101, 65535);  /* FCS bits above the link type */
+  size_t n = ntp_datagram(frame, true, 22, 48);
+  frame[4] = frame[5] = 0;
+  pcap_record(&t, 1, 0, frame, (uint32_t)n, (uint32_t)n);
+  n = ntp_datagram(frame, false, 22, 48);
+  pcap_record(&t, 1, 0, frame, (uint32_t)n, (uint32_t)n);
+  got g = read_memory(&t, NULL, 0);
+  g_assert_cmpuint(g.d->len, ==, 1);
+  g_assert_cmpuint(got_at(&g, 0)->frame, ==, 2);
+  g_assert_cmpuint(g.stats.undecodable, ==, 1);
+  got_free(&g);
+  tb_free(&t);
+
+  t = tb_new(false);
+  pcap_file_header(&t, false, 0, 65535);
+  static const uint8_t af7[4] = {7, 0, 0, 0};  /* AF 7: not IP */
+  memcpy(buf, af7, 4);
+  memcpy(buf + 4, frame, n);
+  pcap_record(&t, 1, 0, buf, (uint32_t)n + 4, (uint32_t)n + 4);
+  g = read_memory(&t, NULL, 0);
+  g_assert_cmpuint(g.d->len, ==, 0);
+  g_assert_cmpuint(g.stats.frames, ==, 1);
+  got_free(&g);
+  tb_free(&t);
+
+  t = tb_new(true);
+  png_shb(&t);
+  size_t at = png_begin(&t, 1);
+  tb_u16(&t, 101);
+  tb_u16(&t, 0);
+  tb_u32(&t, 0);
+  tb_u16(&t, 14);  /* if_tsoffset: 1000 s */
+  tb_u16(&t, 8);
+  tb_u32(&t, 0);
+  tb_u32(&t, 1000);
+  tb_u16(&t, 9);   /* if_tsresol: ms */
+  tb_u16(&t, 1);
+  tb_u8(&t, 3);
+  tb_pad4(&t);
+  tb_u16(&t, 0);
+  tb_u16(&t, 0);
+  png_end(&t, at);
+  png_epb(&t, 0, 2500, frame, (uint32_t)n, (uint32_t)n);
+  g = read_memory(&t, NULL, 0);
+  g_assert_cmpuint(g.d->len, ==, 1);
+  g_assert_cmpint(got_at(&g, 0)->sec, ==, 1002);
+  g_assert_cmpuint(got_at(&g, 0)->nsec, ==, 500000000u);
+  got_free(&g);
+  tb_free(&t);
+}
+
 static void test_snaplen_cut(void) {
   tbuf t = tb_new(false);
   pcap_file_header(&t, false, 1, 90);
@@ -591,6 +695,47 @@ static void test_pcapng_snaplen_spb(void) {
   g_assert_cmpuint(g.d->len, ==, 1);
   g_assert_cmpuint(got_at(&g, 0)->wirelen, ==, 68);
   g_assert_cmpuint(got_at(&g, 0)->caplen, ==, 60 - 28);
+  got_free(&g);
+  tb_free(&t);
+}
+
+/* Blocks we skip may be larger than the read buffer; packet blocks may not be absurd. */
+static void test_pcapng_large_blocks(void) {
+  uint8_t frame[2048];
+  size_t n = ntp_datagram(frame, false, 17, 48);
+  for (int k = 0; k < 3; k++) {
+    tbuf t = tb_new(k == 1);
+    png_shb(&t);
+    png_idb(&t, 101, 0, -1);
+    png_other(&t, 0x0000000a, 700000);  /* decryption secrets, 700 kB */
+    if (k == 2) t.b->data[t.b->len - 2] ^= 0x10;  /* break the big block's trailing length */
+    png_epb(&t, 0, 1, frame, (uint32_t)n, (uint32_t)n);
+    png_epb(&t, 0, 1, frame, (uint32_t)n, (uint32_t)n);
+    got g = read_memory(&t, NULL, 0);
+    if (k < 2) {
+      g_assert_cmpstr(g.err, ==, "");
+      g_assert_cmpuint(g.d->len, ==, 2);
+      g_assert_cmpuint(got_at(&g, 1)->frame, ==, 2);
+      check_payload(got_at(&g, 1), 17, 48);
+    } else {
+      g_assert_cmpint(g.last, ==, CAP_NEXT_ERROR);
+      g_assert_nonnull(strstr(g.err, "mem.pcap: frame 1: corrupt pcapng block"));
+    }
+    got_free(&g);
+    tb_free(&t);
+  }
+  /* an EPB claiming 2 MB */
+  tbuf t = tb_new(false);
+  png_shb(&t);
+  png_idb(&t, 101, 0, -1);
+  png_epb(&t, 0, 1, frame, (uint32_t)n, (uint32_t)n);
+  tb_u32(&t, 6);
+  tb_u32(&t, 2000000);
+  for (int i = 0; i < 100; i++) tb_u32(&t, 0);
+  got g = read_memory(&t, NULL, 0);
+  g_assert_cmpint(g.last, ==, CAP_NEXT_ERROR);
+  g_assert_cmpuint(g.d->len, ==, 1);
+  g_assert_nonnull(strstr(g.err, "mem.pcap: frame 2: corrupt pcapng block (bad block length"));
   got_free(&g);
   tb_free(&t);
 }
@@ -815,6 +960,96 @@ static void test_live_errors(void) {
   g_free(p);
 }
 
+static cap_reader *alarm_reader;
+static void on_alarm(int sig) {
+  (void)sig;
+  cap_reader_interrupt(alarm_reader);
+}
+
+static int send_udp(uint16_t port, int count) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  uint8_t payload[48] = {0x23};
+  for (int i = 0; i < count; i++) {
+    payload[47] = (uint8_t)i;
+    if (sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&to, sizeof to) != 48) {
+      close(fd);
+      return -1;
+    }
+  }
+  close(fd);
+  return 0;
+}
+
+/* Runs in a child inside its own network namespace: capture on its loopback with a BPF
+ * filter, then a SIGALRM-driven interrupt of a blocked read. Returns a failure code. */
+static int live_child(void) {
+  if (unshare(CLONE_NEWNET) != 0) return 10;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  g_strlcpy(ifr.ifr_name, "lo", sizeof ifr.ifr_name);
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return 11;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) return 12;
+  close(s);
+  cap_reader *r = cap_reader_create();
+  nta_diag err;
+  uint16_t ports[] = {123, 5555};
+  cap_reader_set_ports(r, ports, 2, &err);
+  if (cap_reader_open_live(r, "lo", "udp and (port 123 or port 4444)", &err) != NTA_OK) {
+    fprintf(stderr, "open_live: %s\n", err.msg);
+    return 13;
+  }
+  /* 5555 is a selected port but the BPF filter keeps it out; 4444 passes BPF, not the ports */
+  if (send_udp(5555, 3) || send_udp(4444, 3) || send_udp(123, 5)) return 14;
+  int got123 = 0;
+  cap_datagram dg;
+  for (int i = 0; i < 5; i++) {
+    alarm(5);  /* bounded: a lost packet fails instead of hanging */
+    alarm_reader = r;
+    signal(SIGALRM, on_alarm);
+    cap_next_status st = cap_reader_next(r, &dg, &err);
+    alarm(0);
+    if (st != CAP_NEXT_DATAGRAM) {
+      fprintf(stderr, "live read %d: status %d %s\n", i, st, st == CAP_NEXT_ERROR ? err.msg : "");
+      return 15;
+    }
+    if (dg.dst.port != 123 || dg.wire_len != 48 || dg.payload[47] != i || strcmp(dg.file, "lo"))
+      return 16;
+    got123++;
+  }
+  /* nothing more arrives: the interrupt from the signal handler ends the blocked read */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  alarm(1);
+  cap_next_status st = cap_reader_next(r, &dg, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (st != CAP_NEXT_END) {
+    fprintf(stderr, "after interrupt: status %d (dst port %u)\n", st, dg.dst.port);
+    return 17;
+  }
+  if (t1.tv_sec - t0.tv_sec > 4) return 18;
+  const cap_stats *stats = cap_reader_stats(r);
+  if (stats->frames < 8 || stats->datagrams != 5) return 19;
+  cap_reader_destroy(r);
+  return got123 == 5 ? 0 : 20;
+}
+
+static void test_live_loopback(void) {
+  if (geteuid() != 0)
+    g_error("live capture test needs root (CAP_NET_ADMIN/CAP_NET_RAW) for a private namespace");
+  pid_t pid = fork();
+  g_assert_cmpint(pid, >=, 0);
+  if (pid == 0) _exit(live_child());
+  int status = 0;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  g_assert_true(WIFEXITED(status));
+  g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   tmpdir = g_dir_make_tmp("capture-reader-XXXXXX", NULL);
@@ -834,16 +1069,20 @@ int main(int argc, char **argv) {
   g_test_add_func("/capture/reader/fragment_timeout_snaplen", test_fragment_timeout_and_snaplen);
   g_test_add_func("/capture/reader/fragment_table_bound", test_fragment_table_bound);
   g_test_add_func("/capture/reader/ipv6_fragments", test_ipv6_fragments);
+  g_test_add_func("/capture/reader/fragment_edge_cases", test_fragment_edge_cases);
+  g_test_add_func("/capture/reader/odd_headers", test_odd_headers);
   g_test_add_func("/capture/reader/snaplen_cut", test_snaplen_cut);
   g_test_add_func("/capture/reader/pcap_orders_precision", test_pcap_byte_orders_and_precision);
   g_test_add_func("/capture/reader/pcapng", test_pcapng);
   g_test_add_func("/capture/reader/pcapng_spb_snaplen", test_pcapng_snaplen_spb);
+  g_test_add_func("/capture/reader/pcapng_large_blocks", test_pcapng_large_blocks);
   g_test_add_func("/capture/reader/truncated", test_truncated_mid_record);
   g_test_add_func("/capture/reader/bad_files", test_bad_files);
   g_test_add_func("/capture/reader/several_files", test_several_files_and_progress);
   g_test_add_func("/capture/reader/stdin", test_stdin);
   g_test_add_func("/capture/reader/interrupt", test_interrupt);
   g_test_add_func("/capture/reader/live_errors", test_live_errors);
+  g_test_add_func("/capture/reader/live_loopback", test_live_loopback);
   int rc = g_test_run();
   char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) rc = rc ? rc : 1;

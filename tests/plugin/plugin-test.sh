@@ -207,9 +207,9 @@ part_load() {
     tshark -r "$cases" -o "ntpauth.keyfile:$keys" --color -c $F_BAD_REQ
   out=$(script -qc "$cmd" /dev/null 2>&1)
   rm -f "$home/.config/wireshark/colorfilters"
-  echo "$out" | grep '\[MAC BAD key 11\]' | grep -q '255;112;112' ||
+  echo "$out" | grep '\[MAC BAD key 11\]' | grep -q '48;2;255;112;112' ||
     fail "coloring rules: the bad frame is not red: $(echo "$out" | grep 'MAC BAD' | cat -v)"
-  echo "$out" | grep -m1 '\[MAC ok key 11 SHA1\]' | grep -q '186;255;186' ||
+  echo "$out" | grep -m1 '\[MAC ok key 11 SHA1\]' | grep -q '48;2;186;255;186' ||
     fail "coloring rules: the good frame is not green: $(echo "$out" | grep -m1 'MAC ok' | cat -v)"
   echo "$out" | grep -q '255;112;112' && note "coloring rules: bad MAC red, good MAC green"
 }

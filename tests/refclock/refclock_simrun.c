@@ -284,7 +284,30 @@ static int scenario_shm(const char *sim_dir, const char *mode) {
   return 0;
 }
 
+/* SHM unit 0 written by someone else (gpsd): wait until its samples give the expected offset. */
+static int scenario_observe_shm0(double expected, double tol) {
+  rcl_set *set = make_set("shm unit 0 refid GPS");
+  run_stats rs = {0};
+  struct timespec start = now_rt();
+  while (rcl_ts_diff(&(struct timespec){now_rt().tv_sec, now_rt().tv_nsec}, &start) < 40) {
+    run(set, 2, expected, &rs, false);
+    if (rs.last.synced && fabs(rs.last.offset - expected) <= tol) break;
+  }
+  print_status(set);
+  if (!rs.last.synced) fail("no usable sample from SHM unit 0 within 40 s");
+  if (fabs(rs.last.offset - expected) > tol)
+    fail("SHM offset %+.6f s not within %.3f s of the simulated %+.3f s", rs.last.offset, tol, expected);
+  printf("PASS: SHM unit 0 from gpsd: offset %+.6f s (simulated %+.3f s, tolerance %.3f s), stratum 1\n",
+         rs.last.offset, expected, tol);
+  rcl_destroy(set);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "observe-shm0") == 0) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return scenario_observe_shm0(atof(argv[3]), atof(argv[4]));
+  }
   if (argc != 3) {
     fprintf(stderr, "usage: refclock_simrun nmea|nmea-badck|nmea-invalid|nmea-rollover|dcf77|dcf77-parity|"
                     "dcf77-leap75|shm-mode0|shm-mode1 SIM_DIR\n");

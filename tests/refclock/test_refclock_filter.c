@@ -39,25 +39,33 @@ static void test_reach_and_window(void) {
     rcl_source_add(&s, &t, i < 6 ? 100.0 : 2.0, 0); /* only the newest 4 samples are kept */
   }
   g_assert_cmpuint(s.count, ==, 4);
-  g_assert_false(rcl_source_tick(&s, &now)); /* starts the schedule: first poll 2 s later */
-  now = ts(1001.9);
-  g_assert_false(rcl_source_tick(&s, &now));
-  now = ts(1002.0);
+  /* The first tick with samples polls at once. */
   g_assert_true(rcl_source_tick(&s, &now));
   g_assert_cmphex(s.reach, ==, 1);
   g_assert_cmpfloat(s.offset, ==, 2.0);
   g_assert_cmpuint(s.est_samples, ==, 4);
-  /* Reachable: polls every 2^3 s. Empty polls shift zeros in. */
-  g_assert_cmpfloat(rcl_source_poll_interval(&s), ==, 8.0);
-  for (int i = 1; i <= 7; i++) {
-    now = ts(1002.0 + 8 * i);
+  /* Fast (2 s) polls until four in a row had samples, then every 2^3 s. */
+  g_assert_cmpfloat(rcl_source_poll_interval(&s), ==, 2.0);
+  now = ts(1001.9);
+  g_assert_false(rcl_source_tick(&s, &now));
+  for (int i = 1; i <= 3; i++) {
+    struct timespec t = ts(1000 + 2 * i - 0.5);
+    rcl_source_add(&s, &t, 2.0, 0);
+    now = ts(1000 + 2 * i);
     g_assert_true(rcl_source_tick(&s, &now));
   }
-  g_assert_cmphex(s.reach, ==, 0x80);
-  now = ts(1002.0 + 64);
+  g_assert_cmphex(s.reach, ==, 0x0F);
+  g_assert_cmpfloat(rcl_source_poll_interval(&s), ==, 8.0);
+  /* Empty polls shift zeros in; the source falls back to fast polls. */
+  now = ts(1006.0 + 8);
   g_assert_true(rcl_source_tick(&s, &now));
-  g_assert_cmphex(s.reach, ==, 0);
+  g_assert_cmphex(s.reach, ==, 0x1E);
   g_assert_cmpfloat(rcl_source_poll_interval(&s), ==, 2.0);
+  for (int i = 1; i <= 7; i++) {
+    now = ts(1014.0 + 2 * i);
+    g_assert_true(rcl_source_tick(&s, &now));
+  }
+  g_assert_cmphex(s.reach, ==, 0);
   /* The octal view like ntpq/chronyc: all eight polls good = 377. */
   for (int i = 0; i < 8; i++) {
     struct timespec t = ts(2000 + i);

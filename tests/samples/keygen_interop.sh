@@ -1,10 +1,11 @@
 #!/bin/bash
 # Keys made by ntpauth-keygen work in the real peers against our own server, on loopback in a
 # private network namespace, every daemon without CAP_SYS_TIME:
-#  - ntpd dialect (-M + AES128CMAC 21): ntpsec's ntpdig -k FILE -a ID gets verified replies
-#    from ntpauth-server for MD5 1, SHA1 11 and AES-CMAC 21, and fails with another file's keys;
-#  - chrony dialect (-M + AES128 21): chronyd -Q measures an offset with SHA1 11 and AES128 21,
-#    and gets nothing usable with another file's keys.
+#  - ntpd dialect (-M + AES128CMAC 21, + ntpsec's "AES" 22): ntpsec's ntpdig -k FILE -a ID gets
+#    verified replies from ntpauth-server for MD5 1, SHA1 11 and AES-CMAC 21 and 22, and fails
+#    with another file's keys;
+#  - chrony dialect (-M + AES128 21): chronyd -Q measures an offset with MD5 1, SHA1 11 and
+#    AES128 21, and gets nothing usable with another file's keys.
 # usage: keygen_interop.sh NTPAUTH_KEYGEN NTPAUTH_SERVER
 set -u
 KEYGEN=${1:?usage: keygen_interop.sh NTPAUTH_KEYGEN NTPAUTH_SERVER}
@@ -41,6 +42,16 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }
 
+# The server's per-key counters (logged when it stops) prove the requests really were
+# authenticated: a client that cannot read a key would send an unauthenticated request instead.
+check_server_counted() {   # NAME ID...
+  local name=$1 id; shift
+  for id in "$@"; do
+    grep -Eq "key $id: good=[1-9]" "$tmp/$name.log" && ok "ntpauth-server verified key $id requests" ||
+      fail "ntpauth-server logged no good request with key $id: $(grep -E 'key [0-9]+:' "$tmp/$name.log" | tr '\n' ' ')"
+  done
+}
+
 start_server() {   # KEYFILE NAME
   cat >"$tmp/$2.conf" <<EOF
 keys $1
@@ -66,11 +77,13 @@ EOF
 # --- ntpd dialect with ntpsec's ntpdig ----------------------------------------------------------
 mkdir "$tmp/ntpd" "$tmp/other"
 "$KEYGEN" -q -M -o "$tmp/ntpd" && "$KEYGEN" -q --append "$tmp/ntpd/ntp.keys" -t AES128CMAC -n 1 --first 21 &&
+"$KEYGEN" -q --append "$tmp/ntpd/ntp.keys" --dialect ntpsec -t AES -n 1 --first 22 &&
 "$KEYGEN" -q -M -o "$tmp/other" && "$KEYGEN" -q --append "$tmp/other/ntp.keys" -t AES128CMAC -n 1 --first 21 ||
   { fail "ntpauth-keygen failed"; exit 1; }
 
 if start_server "$tmp/ntpd/ntp.keys" ntpd; then
-  for id in 1 11 21; do
+  grep -q '^22 AES ' "$tmp/ntpd/ntp.keys" || fail "no ntpsec-style '22 AES' line: $(tail -1 "$tmp/ntpd/ntp.keys")"
+  for id in 1 11 21 22; do
     if out=$(timeout 20 ntpdig -t 2 -k "$tmp/ntpd/ntp.keys" -a $id 127.0.0.1 2>&1) && [[ $out == *" s3 "* ]]; then
       ok "ntpdig -a $id with the generated keyfile: $out"
     else
@@ -83,6 +96,7 @@ if start_server "$tmp/ntpd/ntp.keys" ntpd; then
     ok "ntpdig with another file's key 11 fails"
   fi
   stop_server
+  check_server_counted ntpd 1 11 21 22
 fi
 
 # --- chrony dialect with chronyd -Q ---------------------------------------------------------------
@@ -106,7 +120,7 @@ EOF
 }
 
 if start_server "$tmp/chrony/chrony.keys" chrony; then
-  for id in 11 21; do
+  for id in 1 11 21; do
     out=$(chrony_query "$tmp/chrony/chrony.keys" $id 10); rc=$?
     if [ $rc -eq 0 ] && grep -q "System clock wrong by" <<<"$out"; then
       ok "chronyd -Q key $id with the generated chrony keyfile: $(grep -o 'System clock wrong by.*' <<<"$out")"
@@ -121,6 +135,7 @@ if start_server "$tmp/chrony/chrony.keys" chrony; then
     ok "chronyd -Q with another file's key 11 gets no measurement"
   fi
   stop_server
+  check_server_counted chrony 1 11 21
 fi
 
 echo "$failures failure(s)"

@@ -18,7 +18,7 @@ listen 127.0.0.1:123
 listen [::1]:123
 local stratum 2
 pcap $TMP/server.pcap
-ratelimit interval 0 burst 20
+ratelimit interval -2 burst 20
 status-socket $TMP/status.sock
 CONF
 start_server "$TMP/server.conf" "$TMP/server.log"

@@ -15,7 +15,7 @@ listen 127.0.0.1:1123
 listen [::1]:1123
 local stratum 8
 pcap $TMP/server.pcap
-ratelimit interval 0 burst 20
+ratelimit interval -2 burst 20
 status-socket $TMP/status.sock
 user nobody
 logfile $TMP/server.log
@@ -88,14 +88,46 @@ $Q --timeout 1 -k "$TMP/ntp.keys" -a 21 127.0.0.1:1124 > /dev/null || fail "requ
 $Q --status "$TMP/quiet.sock" | grep -Eq "auth_silent=1 no_auth=1" || fail "silent drops not counted"
 stop_server
 
+note "wildcard sockets answer from the address the request came to"
+cat > "$TMP/wild.conf" <<CONF
+keys $TMP/ntp.keys
+listen 0.0.0.0:1127
+listen [::]:1127
+local stratum 3
+status-socket $TMP/wild.sock
+CONF
+start_server "$TMP/wild.conf" "$TMP/wild.log"
+for a in 127.0.0.2:1127 127.0.0.1:1127 '[::1]:1127'; do
+  $Q --timeout 1 -k "$TMP/ntp.keys" -a 11 "$a" > /dev/null || fail "wildcard socket: no good reply via $a"
+done
+stop_server
+
+note "pcap maxsize: the file rotates, every piece stays readable"
+mkdir -p "$TMP/rot"; chown nobody "$TMP/rot"
+cat > "$TMP/rot.conf" <<CONF
+keys $TMP/ntp.keys
+listen 127.0.0.1:1126
+local stratum 3
+pcap $TMP/rot/x.pcap maxsize 1 keep 2
+status-socket $TMP/rot.sock
+CONF
+start_server "$TMP/rot.conf" "$TMP/rot.log"
+$Q --timeout 1 --interval 0 -c 6000 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1126 > /dev/null || fail "load for rotation failed"
+stop_server
+[ -s "$TMP/rot/x.pcap.1" ] || fail "no rotated file x.pcap.1: $(ls -l "$TMP/rot")"
+for f in "$TMP"/rot/x.pcap*; do
+  [ "$(stat -c %s "$f")" -le 1048576 ] || fail "$f is larger than maxsize"
+  tshark -r "$f" > /dev/null 2>&1 || fail "$f is not readable"
+done
+
 note "start-up errors name file:line and the server does not start"
 printf 'keys %s\nlisten 127.0.0.1:1125\nbogus directive\n' "$TMP/ntp.keys" > "$TMP/bad.conf"
-out=$("$NTPAUTH_SERVER" -c "$TMP/bad.conf" -n 2>&1); rc=$?
+out=$($NOCLOCK "$NTPAUTH_SERVER" -c "$TMP/bad.conf" -n 2>&1); rc=$?
 [ $rc != 0 ] || fail "server started with a bad config"
 echo "$out" | grep -q "$TMP/bad.conf:3: unknown directive 'bogus'" || fail "bad config message: $out"
 mkdir -p "$TMP/rootonly"; chmod 755 "$TMP/rootonly"
 printf 'listen 127.0.0.1:1125\npcap %s/rootonly/x.pcap maxsize 1\nuser nobody\n' "$TMP" > "$TMP/pcapdir.conf"
-out=$("$NTPAUTH_SERVER" -c "$TMP/pcapdir.conf" -n 2>&1); rc=$?
+out=$($NOCLOCK "$NTPAUTH_SERVER" -c "$TMP/pcapdir.conf" -n 2>&1); rc=$?
 [ $rc != 0 ] || fail "server started with an unwritable pcap folder"
 echo "$out" | grep -q "not writable by user nobody" || fail "pcap folder message: $out"
 echo "PASS"

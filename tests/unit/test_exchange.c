@@ -230,6 +230,18 @@ static void test_replay(void) {
   fake(&q, 8, 4003, NTA_MODE_CLIENT, 3, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
   nta_exchange_observe(ex, &q.obs, &r);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));
+  /* A reply answering it, then the same reply again: a replayed reply. */
+  fake_packet a;
+  fake(&a, 20, 4003, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(4003, 5), NTA_V_GOOD, 11, "SHA1");
+  nta_exchange_observe(ex, &a.obs, &r);
+  g_assert_true(r.matched);
+  g_assert_null(find_kind(&r, NTA_F_REPLAY));
+  a.obs.frame = 21;
+  nta_exchange_observe(ex, &a.obs, &r);
+  g_assert_true(r.matched);
+  f = find_kind(&r, NTA_F_REPLAY);
+  g_assert_nonnull(f);
+  g_assert_cmpuint(f->related_frame, ==, 20);
   /* Past max_age the earlier packet is forgotten. */
   fake(&q, 9, 4100, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
   nta_exchange_observe(ex, &q.obs, &r);

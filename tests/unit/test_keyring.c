@@ -84,6 +84,7 @@ static void test_ntpd_keygen(void) {
   g_assert_cmpstr(nta_key_source(k1), ==, "ntpd-keygen.keys:4");
   const nta_key *k11 = must_find(kr, 11);
   g_assert_cmpstr(nta_key_alg_name(k11), ==, "SHA1");
+  g_assert_cmpstr(nta_key_label(k11), ==, "key 11 (SHA1)");
   assert_secret_hex(k11, "74144422ee5a9b50411e0d8ddf782cf1e067cb90");
   assert_secret(must_find(kr, 10), "/?llP[giIsKidY$9be.=", 20);
   for (size_t i = 0; i < nta_keyring_count(kr); i++)
@@ -172,13 +173,14 @@ static void test_ntpd_errors(void) {
   g_assert_cmpstr(dt, ==,
     "E ntpd-errors.keys:3: key 2: bad hex digit 'g' at position 40 of the key, key skipped (ntpd 4.2.8 would reject the whole file)\n"
     "W ntpd-errors.keys:4: key 3: odd number of hex digits (39): ntpd pads the last byte with 0\n"
-    "E ntpd-errors.keys:5: key ID 0 is reserved, line skipped\n"
-    "E ntpd-errors.keys:6: key ID 70000 is out of range 1-65535 for ntpd, line skipped\n"
-    "E ntpd-errors.keys:7: key 4: missing key (expected 'ID TYPE KEY'), line skipped\n"
-    "E ntpd-errors.keys:8: key 5: missing type and key (expected 'ID TYPE KEY'), line skipped\n"
+    "E ntpd-errors.keys:5: key ID 0 is reserved, line skipped (ntpd 4.2.8 would reject the whole file)\n"
+    "E ntpd-errors.keys:6: key ID 70000 is out of range 1-65535 for ntpd, line skipped (ntpd 4.2.8 would reject the whole file)\n"
+    "E ntpd-errors.keys:7: key 4: missing key (expected 'ID TYPE KEY'), line skipped (ntpd 4.2.8 would reject the whole file)\n"
+    "E ntpd-errors.keys:8: key 5: missing type and key (expected 'ID TYPE KEY'), line skipped (ntpd 4.2.8 would reject the whole file)\n"
     "E ntpd-errors.keys:9: key 6: unknown MAC type 'FOO' (not a digest OpenSSL knows, nor AES128/192/256 CMAC), key skipped\n"
     "W ntpd-errors.keys:10: key 7: odd number of hex digits (31): ntpd pads the last byte with 0\n"
     "N ntpd-errors.keys:11: key 8: address list '127.0.0.1,192.168.0.0/16' ignored\n"
+    "N ntpd-errors.keys:12: key 9: type 'M' read as MD5 (ntpd and ntpsec take unknown names starting with 'M' as MD5)\n"
     "W ntpd-errors.keys:13: key 1 defined again, replaces the one from ntpd-errors.keys:2\n");
   g_assert_cmpuint(nta_keyring_count(kr), ==, 5);
   /* odd digit count: the last digit is the high nibble of one more byte */
@@ -227,6 +229,8 @@ static void test_detect(void) {
     {"1 MD5 a\n65536 MD5 b\n", NTA_DIALECT_CHRONY},
     {"65535 MD5 b\n", NTA_DIALECT_NTPD},
     {"! only comments\n% here\n", NTA_DIALECT_NTPD},
+    {"# HEX: in a comment\n1 MD5 abc # ASCII:x\n", NTA_DIALECT_NTPD},
+    {"1 MD5 abc x HEX:00\n", NTA_DIALECT_NTPD},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
     g_assert_cmpint(nta_keyring_detect_dialect(cases[i].text, strlen(cases[i].text)), ==,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "ntpauth/mac.h"
 
@@ -164,6 +165,16 @@ static void test_type_names(void) {
     {"AES256", "AES256CMAC", 32, 16, NTA_MAC_CMAC}, {"AES-256", "AES256CMAC", 32, 16, NTA_MAC_CMAC},
     {"AES256CMAC", "AES256CMAC", 32, 16, NTA_MAC_CMAC},
     {"aes-256-cmac", "AES256CMAC", 32, 16, NTA_MAC_CMAC},
+    /* any other digest OpenSSL offers, also from its legacy provider (Debian 12 ships it) */
+    {"SHA512-256", "SHA512-256", 20, 32, NTA_MAC_DIGEST},
+    {"SM3", "SM3", 20, 32, NTA_MAC_DIGEST},
+    {"BLAKE2b512", "BLAKE2B512", 20, 64, NTA_MAC_DIGEST},
+    {"SHAKE128", "SHAKE128", 20, 16, NTA_MAC_DIGEST},
+    {"MD4", "MD4", 20, 16, NTA_MAC_DIGEST},
+    {"whirlpool", "WHIRLPOOL", 20, 64, NTA_MAC_DIGEST},
+    /* ntpsec: NAME + "-CBC" for other 128-bit block ciphers */
+    {"CAMELLIA-128", "CAMELLIA128CMAC", 16, 16, NTA_MAC_CMAC},
+    {"aria-256", "ARIA256CMAC", 32, 16, NTA_MAC_CMAC},
   };
   uint8_t key[32];
   memset(key, 0x5a, sizeof key);
@@ -184,6 +195,7 @@ static void test_unknown_type(void) {
   g_assert_null(nta_mac_create("FOO", key, sizeof key, &err));
   g_assert_cmpstr(err.msg, ==,
                   "unknown MAC type 'FOO' (not a digest OpenSSL knows, nor AES128/192/256 CMAC)");
+  g_assert_cmpuint(ERR_peek_error(), ==, 0);   /* failed lookups leave OpenSSL's queue clean */
   g_assert_null(nta_mac_create("DSA", key, sizeof key, &err));
   g_assert_null(nta_mac_create("", key, sizeof key, &err));
   g_assert_null(nta_mac_create("MD5", key, 0, &err));

@@ -32,6 +32,8 @@ size_t nta_key_secret_len(const nta_key *k);
 const char *nta_key_source(const nta_key *k);          /* "file:line" or "uat" or "config" */
 /* Secret bytes (for writing keyfiles in another dialect and for the keygen). */
 const uint8_t *nta_key_secret(const nta_key *k);
+/* "key 11 (SHA1)", prepared when the key is added (the reason of a good verdict). */
+const char *nta_key_label(const nta_key *k);
 
 typedef struct nta_keyring nta_keyring;
 

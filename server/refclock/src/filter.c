@@ -44,7 +44,9 @@ void rcl_filter_median_jitter(double *v, size_t n, double *median, double *jitte
 }
 
 double rcl_source_poll_interval(const rcl_source *s) {
-  return s->reach == 0 ? RCL_FAST_POLL_S : ldexp(1.0, s->poll);
+  /* Poll fast until the last four polls all had samples: a new or returning source gets a
+   * settled median quickly, then the configured interval applies. */
+  return (s->reach & 0x0F) != 0x0F ? RCL_FAST_POLL_S : ldexp(1.0, s->poll);
 }
 
 void rcl_source_poll(rcl_source *s, const struct timespec *now) {
@@ -73,9 +75,11 @@ void rcl_source_poll(rcl_source *s, const struct timespec *now) {
 bool rcl_source_tick(rcl_source *s, const struct timespec *now) {
   if (!s->poll_started) {
     if (s->count == 0) return false;
+    /* The first sample is usable at once: drivers only emit checked samples (a clean DCF77
+     * minute, a valid NMEA fix), so the source is selectable on the tick after it. */
     s->poll_started = true;
-    s->next_poll = rcl_ts_add(now, RCL_FAST_POLL_S);
-    return false;
+    rcl_source_poll(s, now);
+    return true;
   }
   if (rcl_ts_cmp(now, &s->next_poll) < 0) return false;
   rcl_source_poll(s, now);

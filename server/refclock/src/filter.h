@@ -13,7 +13,7 @@
 #define RCL_POLL_DEFAULT 4     /* 16 s between polls once reachable */
 #define RCL_POLL_MIN 0
 #define RCL_POLL_MAX 10
-#define RCL_FAST_POLL_S 2.0    /* while unreachable: the first estimate is ready 2 s after a sample */
+#define RCL_FAST_POLL_S 2.0    /* until four polls in a row had samples */
 
 typedef struct {
   struct timespec sys;
@@ -49,8 +49,8 @@ typedef struct {
 
 void rcl_source_init(rcl_source *s, size_t window, int poll);
 void rcl_source_add(rcl_source *s, const struct timespec *sys, double offset, int leap);
-/* Starts the schedule after the first sample and polls when due: shifts reach, filters the
- * samples collected since the previous poll. Returns true when a poll happened. */
+/* Polls at once on the first sample, then when due: shifts reach, filters the samples collected
+ * since the previous poll. Returns true when a poll happened. */
 bool rcl_source_tick(rcl_source *s, const struct timespec *now);
 /* Poll now regardless of the schedule (used by the tick above and by tests). */
 void rcl_source_poll(rcl_source *s, const struct timespec *now);

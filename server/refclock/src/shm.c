@@ -58,7 +58,10 @@ rcl_shm_result rcl_shm_read(volatile struct rcl_shm_time *seg, rcl_shm_sample *o
     if (why) snprintf(why, why_len, "SHM mode %d unknown", mode);
     return RCL_SHM_BAD;
   }
-  if (mode == 1 && count_before != count_after) {
+  /* A copy taken while the writer was between its two count increments can see the same count
+   * twice; the writer clears valid first, so such a copy also shows valid == 0 (chrony checks
+   * the copied valid flag the same way). */
+  if (mode == 1 && (count_before != count_after || copy.count != count_before || !copy.valid)) {
     if (why) snprintf(why, why_len, "SHM CLASH: record changed while reading");
     return RCL_SHM_CLASH;
   }

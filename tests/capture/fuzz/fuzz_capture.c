@@ -1,6 +1,7 @@
-/* fuzz_capture: bytes as a capture file (pcap or pcapng), read to the end with the default port filter
- * and then one taken from the input, so every decoder path (link layers, IPv4/IPv6, extension headers,
- * fragment reassembly) sees the input. Also touches every byte handed out. */
+/* fuzz_capture: bytes as a capture file (pcap or pcapng), given twice as two inputs and read
+ * to the end, once with the default port filter and once also selecting a port taken from the
+ * input, so every decoder path (link layers, IPv4/IPv6, extension headers, fragment reassembly)
+ * sees the input. Touches every payload byte handed out so ASan checks the bounds. */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -68,7 +68,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-nocap() { setpriv --inh-caps=-sys_time --bounding-set=-sys_time "$@"; }
+# Daemons run as `$NOCAP CMD &` (not through a shell function, which would fork a subshell
+# whose PID is not the daemon's): setpriv and env exec, so $! is the daemon's own PID.
+NOCAP="setpriv --inh-caps=-sys_time --bounding-set=-sys_time env"
 log() { echo "[$scenario] $*"; }
 
 ip link set lo up || die "cannot bring lo up"
@@ -114,9 +116,9 @@ EOF
 }
 
 start_ntpd() {  # start_ntpd NAME CONF
-  nocap env ${SHIM:+LD_PRELOAD=$SHIM} "$NTPD" -n -c "$2" -l "$work/$1.log" -p "$work/$1.pid" \
+  $NOCAP ${SHIM:+LD_PRELOAD=$SHIM} "$NTPD" -n -c "$2" -l "$work/$1.log" -p "$work/$1.pid" \
     >"$work/$1.out" 2>&1 &
-  last_pid=$!   # setpriv and env exec ntpd, -n keeps it in the foreground: this is ntpd's PID
+  last_pid=$!   # -n keeps ntpd in the foreground: this is ntpd's PID
   pids="$pids $last_pid"
 }
 
@@ -154,7 +156,7 @@ cmdport 0
 port 0
 EOF
   log "chronyd -Q key $key $* -> $addr"
-  nocap timeout 12 "$CHRONYD" -Q -x -t 6 -u root -f "$c" >>"$work/clients.log" 2>&1 &
+  $NOCAP timeout 12 "$CHRONYD" -Q -x -t 6 -u root -f "$c" >>"$work/clients.log" 2>&1 &
   p=$!; pids="$pids $p"
   wait $p; echo "chronyd -Q key $key $* rc=$?" >>"$work/clients.log"
 }
@@ -176,7 +178,7 @@ EOF
 }
 
 start_chronyd() {  # start_chronyd CONF (after ntpd; see reuseaddr_shim.c)
-  nocap env ${SHIM:+LD_PRELOAD=$SHIM} "$CHRONYD" -d -x -u root -f "$1" >"$work/chronyd.log" 2>&1 &
+  $NOCAP ${SHIM:+LD_PRELOAD=$SHIM} "$CHRONYD" -d -x -u root -f "$1" >"$work/chronyd.log" 2>&1 &
   last_pid=$!
   pids="$pids $last_pid"
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -284,6 +285,47 @@ static int scenario_shm(const char *sim_dir, const char *mode) {
   return 0;
 }
 
+/* The receiver goes away (pty hung up): the layer closes the device without spinning, keeps
+ * serving the last estimate in holdover with growing dispersion, and tries to reopen. */
+static int scenario_nmea_holdover(const char *sim_dir) {
+  snprintf(link_path, sizeof link_path, "/tmp/ntpauth-simrun-nmeah-%d", (int)getpid());
+  const char *args[] = {"--link", link_path, "--offset", "0.5", "--duration", "5", NULL};
+  start_sim(sim_dir, "ntpauth-sim-nmea", args);
+  wait_for_link();
+  char line[400];
+  snprintf(line, sizeof line, "nmea path %s", link_path);
+  rcl_set *set = make_set(line);
+  run_stats rs = {0};
+  run(set, 5, 0.5, &rs, false);
+  if (!rs.last.synced) fail("not synchronised while the receiver talked");
+  struct rusage ru0, ru1;
+  getrusage(RUSAGE_SELF, &ru0);
+  run(set, 8, 0.5, &rs, false); /* the simulator exits after 5 s: its pty hangs up */
+  getrusage(RUSAGE_SELF, &ru1);
+  double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+               (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+  print_status(set);
+  char status[2048];
+  struct timespec now = now_rt();
+  rcl_format_status(set, &now, status, sizeof status);
+  if (!strstr(status, "hung up") && !strstr(status, "Input/output error"))
+    fail("the hang-up is not reported in the status");
+  if (!rs.last.synced) fail("holdover did not keep serving the last estimate");
+  /* Dispersion grows with the age of the last estimate: 15 ppm of 100 s later = 1.5 ms more. */
+  srv_time_state later;
+  struct timespec t100 = rcl_ts_add(&now, 100);
+  rcl_get_state(set, &now, &rs.last);
+  rcl_get_state(set, &t100, &later);
+  double growth = later.root_dispersion - rs.last.root_dispersion;
+  if (fabs(growth - 100 * 15e-6) > 1e-6) fail("dispersion grew by %.6f s in 100 s, expected 0.0015 s", growth);
+  if (fabs(rs.last.offset - 0.5) > 0.05) fail("holdover offset %+.6f s drifted", rs.last.offset);
+  if (cpu > 1.0) fail("%.2f s of CPU in 8 s after the hang-up: the closed device is spinning", cpu);
+  printf("PASS: hang-up detected, holdover offset %+.6f s, dispersion %.6f s (+%.6f s per 100 s), %.3f s CPU in 8 s\n",
+         rs.last.offset, rs.last.root_dispersion, growth, cpu);
+  rcl_destroy(set);
+  return 0;
+}
+
 /* SHM unit 0 written by someone else (gpsd): wait until its samples give the expected offset. */
 static int scenario_observe_shm0(double expected, double tol) {
   rcl_set *set = make_set("shm unit 0 refid GPS");
@@ -309,7 +351,7 @@ int main(int argc, char **argv) {
     return scenario_observe_shm0(atof(argv[3]), atof(argv[4]));
   }
   if (argc != 3) {
-    fprintf(stderr, "usage: refclock_simrun nmea|nmea-badck|nmea-invalid|nmea-rollover|dcf77|dcf77-parity|"
+    fprintf(stderr, "usage: refclock_simrun nmea|nmea-badck|nmea-invalid|nmea-rollover|nmea-holdover|dcf77|dcf77-parity|"
                     "dcf77-leap75|shm-mode0|shm-mode1 SIM_DIR\n");
     return 2;
   }
@@ -322,6 +364,7 @@ int main(int argc, char **argv) {
   if (strcmp(sc, "nmea-badck") == 0) return scenario_nmea(dir, "badck");
   if (strcmp(sc, "nmea-invalid") == 0) return scenario_nmea(dir, "invalid");
   if (strcmp(sc, "nmea-rollover") == 0) return scenario_nmea(dir, "rollover");
+  if (strcmp(sc, "nmea-holdover") == 0) return scenario_nmea_holdover(dir);
   if (strcmp(sc, "dcf77") == 0) return scenario_dcf77(dir, "good");
   if (strcmp(sc, "dcf77-parity") == 0) return scenario_dcf77(dir, "parity");
   if (strcmp(sc, "dcf77-leap75") == 0) return scenario_dcf77(dir, "leap75");

@@ -4,6 +4,7 @@
 # wrong MACs). A benchmark, not a test: it prints figures and the ratio against chronyd.
 #
 #   bench/server-load.sh [BUILD_DIR] [SECONDS]      (as root; default build dir: build)
+#   env: ROUNDS=N (default 3), PCAP=1 (server records its traffic while measured)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:-$here/../build}" && pwd) || exit 2
@@ -41,6 +42,8 @@ listen 127.0.0.1:11123
 local stratum 8
 status-socket $tmp/status.sock
 CONF
+# PCAP=1: also record all traffic with the server's pcap tap (flushed per packet).
+[ -n "${PCAP:-}" ] && echo "pcap $tmp/load.pcap" >> "$tmp/server.conf"
 # chronyd: no `ratelimit` directive, so NTP requests are not rate limited (chrony's default).
 cat > "$tmp/chronyd.conf" <<CONF
 port 11124

@@ -35,6 +35,8 @@
 
 static int proto_ntpauth = -1;
 static int proto_ntp = -1;         /* Wireshark's NTP protocol, looked up in the handoff */
+static int proto_icmp = -1;
+static int proto_icmpv6 = -1;
 static int hf_udp_length = -1;     /* to know the datagram length of a cut capture */
 
 static int hf_verdict = -1;
@@ -77,8 +79,15 @@ static dissector_handle_t ntpauth_handle;
 /* Capture-file state, rebuilt by the init routine for every file (and every re-dissection). */
 static nta_exchange *exchange;
 static guint32 first_ntp_frame;    /* where a keyfile problem is shown */
-static wmem_map_t *request_in_map;  /* reply frame -> request frame */
-static wmem_map_t *response_in_map; /* request frame -> first reply frame */
+/* Request/reply links, indexed by frame number. Frame numbers are dense and arrive in order on
+ * the first pass, so a growing array (file scope) is much cheaper than a hash map per packet:
+ * appends stay in cache and a later lookup is one index. Allocated when the first link is. */
+typedef struct {
+  guint32 request_in;     /* for a reply */
+  guint32 response_in;    /* for a request: its first reply */
+} link_pair;
+static link_pair *links_by_frame;
+static guint32 links_cap;
 static wmem_map_t *findings_map;    /* frame -> stored_findings */
 static wmem_map_t *info_map;        /* frame -> info_summary (see remember_info) */
 
@@ -93,6 +102,14 @@ typedef struct {
   stored_finding f[NTA_MAX_FINDINGS_PER_PACKET];
 } stored_findings;
 
+/* What pairing says about one frame: straight from the exchange module on the first pass, from
+ * the maps on later ones (so the first pass does no lookups). */
+typedef struct {
+  guint32 request_in;               /* 0: none */
+  guint32 response_in;              /* 0: none (or not known yet on the first pass) */
+  const stored_findings *findings;  /* NULL: none */
+} frame_links;
+
 /* ------------------------------------------------------------------------------------------- */
 /* Finding the NTP bytes in the frame */
 
@@ -104,12 +121,12 @@ typedef struct {
 } ntp_location;
 
 /* The UDP length field of the datagram carrying the NTP message: the last udp.length before it
- * in the same data source. A cut capture then gives the core "captured X of Y". Both fields are
- * wanted by the postdissector, so the tree keeps them indexed (no tree walk per packet). */
+ * in the same data source. A cut capture then gives the core "captured X of Y". Only cut frames
+ * need it, so it is found by walking the tree rather than being a wanted field of every packet. */
 static guint udp_payload_len(proto_tree *tree, tvbuff_t *ds, gint ntp_start) {
   if (hf_udp_length <= 0)
     return 0;
-  GPtrArray *items = proto_get_finfo_ptr_array(tree, hf_udp_length);
+  GPtrArray *items = proto_find_finfo(tree, hf_udp_length);
   guint len = 0;
   if (!items)
     return 0;
@@ -120,6 +137,7 @@ static guint udp_payload_len(proto_tree *tree, tvbuff_t *ds, gint ntp_start) {
     guint16 v = tvb_get_ntohs(ds, fi->start);
     len = v >= 8 ? v - 8u : 0;
   }
+  g_ptr_array_free(items, TRUE);
   return len;
 }
 
@@ -174,8 +192,24 @@ static bool endpoint_from(const address *addr, guint32 port, nta_endpoint *ep) {
   return true;
 }
 
+/* The link slot of `frame`, growing the array (doubling, file scope) when needed. */
+static link_pair *link_slot(guint32 frame) {
+  if (frame >= links_cap) {
+    guint32 cap = links_cap ? links_cap : 4096;
+    while (cap <= frame) {
+      if (cap > G_MAXUINT32 / 2 / sizeof(link_pair))
+        return NULL;
+      cap *= 2;
+    }
+    links_by_frame = wmem_realloc(wmem_file_scope(), links_by_frame, cap * sizeof(link_pair));
+    memset(links_by_frame + links_cap, 0, (cap - links_cap) * sizeof(link_pair));
+    links_cap = cap;
+  }
+  return &links_by_frame[frame];
+}
+
 static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
-                             const nta_verify_result *vr) {
+                             const nta_verify_result *vr, frame_links *links) {
   nta_observation obs;
   nta_exchange_result xr;
 
@@ -194,9 +228,14 @@ static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
 
   if (xr.matched && xr.request_frame && xr.request_frame <= G_MAXUINT32) {
     guint32 req = (guint32)xr.request_frame;
-    wmem_map_insert(request_in_map, GUINT_TO_POINTER(pinfo->num), GUINT_TO_POINTER(req));
-    if (!wmem_map_lookup(response_in_map, GUINT_TO_POINTER(req)))
-      wmem_map_insert(response_in_map, GUINT_TO_POINTER(req), GUINT_TO_POINTER(pinfo->num));
+    links->request_in = req;
+    link_pair *mine = link_slot(pinfo->num);
+    if (mine) {
+      mine->request_in = req;
+      link_pair *theirs = link_slot(req);   /* req < pinfo->num: no reallocation here */
+      if (theirs && !theirs->response_in)
+        theirs->response_in = pinfo->num;   /* the first reply is the request's response */
+    }
   }
   if (xr.n_findings) {
     stored_findings *sf = wmem_new0(wmem_file_scope(), stored_findings);
@@ -208,7 +247,17 @@ static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
       sf->n++;
     }
     wmem_map_insert(findings_map, GUINT_TO_POINTER(pinfo->num), sf);
+    links->findings = sf;
   }
+}
+
+/* Later passes: what the first pass stored for this frame. */
+static void lookup_links(packet_info *pinfo, frame_links *links) {
+  if (pinfo->num < links_cap) {
+    links->request_in = links_by_frame[pinfo->num].request_in;
+    links->response_in = links_by_frame[pinfo->num].response_in;
+  }
+  links->findings = wmem_map_lookup(findings_map, GUINT_TO_POINTER(pinfo->num));
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -272,20 +321,45 @@ static info_summary summarize(const nta_verify_result *vr) {
   return s;
 }
 
+/* Appends "<prefix><key ID><suffix>" without printf: this runs for every NTP packet. */
+static void append_key_info(packet_info *pinfo, const char *prefix, guint32 key_id,
+                            const char *suffix1, const char *suffix2, const char *suffix3) {
+  char buf[96];
+  char digits[11];
+  size_t n = 0, d = sizeof digits;
+  do {
+    digits[--d] = (char)('0' + key_id % 10);
+    key_id /= 10;
+  } while (key_id && d);
+  const char *parts[] = { prefix, NULL, suffix1, suffix2, suffix3 };
+  for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
+    const char *p = parts[i];
+    size_t len = p ? strlen(p) : sizeof digits - d;
+    if (!p)
+      p = digits + d;
+    if (n + len >= sizeof buf)
+      len = sizeof buf - 1 - n;
+    memcpy(buf + n, p, len);
+    n += len;
+  }
+  buf[n] = '\0';
+  col_append_str(pinfo->cinfo, COL_INFO, buf);
+}
+
 static void append_info(packet_info *pinfo, const info_summary *s) {
   switch ((nta_verdict)s->verdict) {
   case NTA_V_GOOD:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC ok key %u %s]", s->key_id,
-                    s->algorithm ? s->algorithm : "");
+    append_key_info(pinfo, " [MAC ok key ", s->key_id, s->algorithm ? " " : "",
+                    s->algorithm ? s->algorithm : "", "]");
     break;
   case NTA_V_BAD_MAC:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC BAD key %u]", s->key_id);
+    append_key_info(pinfo, " [MAC BAD key ", s->key_id, "]", "", "");
     break;
   case NTA_V_UNKNOWN_KEY:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u unknown]", s->key_id);
+    append_key_info(pinfo, " [MAC key ", s->key_id, " unknown]", "", "");
     break;
   case NTA_V_UNTRUSTED_KEY:
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [MAC key %u untrusted]", s->key_id);
+    append_key_info(pinfo, " [MAC key ", s->key_id, " untrusted]", "", "");
     break;
   case NTA_V_CRYPTO_NAK:
     col_append_str(pinfo->cinfo, COL_INFO, " [crypto-NAK]");
@@ -304,8 +378,7 @@ static void append_info(packet_info *pinfo, const info_summary *s) {
   }
 }
 
-static void append_findings_info(packet_info *pinfo) {
-  const stored_findings *sf = wmem_map_lookup(findings_map, GUINT_TO_POINTER(pinfo->num));
+static void append_findings_info(packet_info *pinfo, const stored_findings *sf) {
   for (guint i = 0; sf && i < sf->n; i++) {
     if (sf->f[i].kind == NTA_F_DOWNGRADE)
       col_append_str(pinfo->cinfo, COL_INFO, " [downgrade]");
@@ -332,7 +405,7 @@ static void info_without_tree(packet_info *pinfo) {
   const info_summary *s = wmem_map_lookup(info_map, GUINT_TO_POINTER(pinfo->num));
   if (s)
     append_info(pinfo, s);
-  append_findings_info(pinfo);
+  append_findings_info(pinfo, wmem_map_lookup(findings_map, GUINT_TO_POINTER(pinfo->num)));
 }
 
 static void add_verdict_expert(packet_info *pinfo, proto_item *item, const nta_verify_result *vr) {
@@ -409,7 +482,8 @@ static void add_split_items(proto_tree *at, const ntp_location *loc, const nta_p
   char buf[160];
   proto_item *pi;
 
-  if (vr->split >= 0 && vr->split < pkt->n_splits) {
+  /* The description is formatted only when someone looks at it (tree shown or field used). */
+  if (vr->split >= 0 && vr->split < pkt->n_splits && proto_field_is_referenced(at, hf_split)) {
     pi = proto_tree_add_string(at, hf_split, loc->tvb, 0, 0,
                                describe_split(&pkt->splits[vr->split], buf, sizeof buf));
     proto_item_set_generated(pi);
@@ -428,21 +502,19 @@ static void add_split_items(proto_tree *at, const ntp_location *loc, const nta_p
   }
 }
 
-static void add_exchange_items(proto_tree *at, packet_info *pinfo, const ntp_location *loc) {
+static void add_exchange_items(proto_tree *at, packet_info *pinfo, const ntp_location *loc,
+                               const frame_links *links) {
   proto_item *pi;
-  gpointer v;
 
-  v = wmem_map_lookup(request_in_map, GUINT_TO_POINTER(pinfo->num));
-  if (v) {
-    pi = proto_tree_add_uint(at, hf_request_in, loc->tvb, 0, 0, GPOINTER_TO_UINT(v));
+  if (links->request_in) {
+    pi = proto_tree_add_uint(at, hf_request_in, loc->tvb, 0, 0, links->request_in);
     proto_item_set_generated(pi);
   }
-  v = wmem_map_lookup(response_in_map, GUINT_TO_POINTER(pinfo->num));
-  if (v) {
-    pi = proto_tree_add_uint(at, hf_response_in, loc->tvb, 0, 0, GPOINTER_TO_UINT(v));
+  if (links->response_in) {
+    pi = proto_tree_add_uint(at, hf_response_in, loc->tvb, 0, 0, links->response_in);
     proto_item_set_generated(pi);
   }
-  const stored_findings *sf = wmem_map_lookup(findings_map, GUINT_TO_POINTER(pinfo->num));
+  const stored_findings *sf = links->findings;
   if (!sf)
     return;
   for (guint i = 0; i < sf->n; i++) {
@@ -470,16 +542,28 @@ static void add_keyring_problem(proto_tree *at, packet_info *pinfo, const ntp_lo
 
 /* ------------------------------------------------------------------------------------------- */
 
+/* NTP in this frame, and not quoted inside an ICMP error (which is not traffic; ntpauth-analyze
+ * skips it too). One walk over the frame's layer list, comparing protocol ids. */
+static bool is_ntp_traffic(packet_info *pinfo) {
+  bool ntp = false;
+  if (proto_ntp <= 0 || !pinfo->layers)
+    return false;
+  for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
+    int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
+    if (id == proto_ntp)
+      ntp = true;
+    else if ((id == proto_icmp && proto_icmp > 0) || (id == proto_icmpv6 && proto_icmpv6 > 0))
+      return false;
+  }
+  return ntp;
+}
+
 static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree, void *data _U_) {
   ntp_location loc;
   nta_packet pkt;
   nta_verify_result vr;
 
-  if (proto_ntp <= 0 || !proto_is_frame_protocol(pinfo->layers, "ntp"))
-    return 0;
-  /* An NTP message quoted inside an ICMP error is not traffic (ntpauth-analyze skips it too). */
-  if (proto_is_frame_protocol(pinfo->layers, "icmp") ||
-      proto_is_frame_protocol(pinfo->layers, "icmpv6"))
+  if (!is_ntp_traffic(pinfo))
     return 0;
   if (!tree) {
     if (PINFO_FD_VISITED(pinfo))
@@ -496,24 +580,32 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   nta_packet_parse(bytes, loc.captured, loc.wire, &pkt);
   nta_verify(ntpauth_keys_get(), &pkt, bytes, &vr);
 
+  frame_links links = { 0, 0, NULL };
   if (!PINFO_FD_VISITED(pinfo)) {
     if (!first_ntp_frame)
       first_ntp_frame = pinfo->num;
-    observe_exchange(pinfo, &pkt, &vr);
+    observe_exchange(pinfo, &pkt, &vr, &links);
     remember_info(pinfo, &vr);
+  } else {
+    lookup_links(pinfo, &links);
   }
 
   info_summary summary = summarize(&vr);
   append_info(pinfo, &summary);
-  append_findings_info(pinfo);
+  append_findings_info(pinfo, links.findings);
 
   proto_item *ti = proto_tree_add_item(tree, proto_ntpauth, loc.tvb, loc.start,
                                        (gint)loc.captured, ENC_NA);
-  proto_item_append_text(ti, ": %s", nta_verdict_name(vr.verdict));
-  if (vr.has_key_id)
-    proto_item_append_text(ti, ", key %u", vr.key_id);
-  if (vr.algorithm)
-    proto_item_append_text(ti, " %s", vr.algorithm);
+  /* The label is built only when it is shown or the protocol is filtered on (it costs a
+   * printf per packet otherwise). */
+  if (proto_field_is_referenced(tree, proto_ntpauth)) {
+    const char *alg_sep = vr.algorithm ? " " : "", *alg = vr.algorithm ? vr.algorithm : "";
+    if (vr.has_key_id)
+      proto_item_append_text(ti, ": %s, key %u%s%s", nta_verdict_name(vr.verdict), vr.key_id,
+                             alg_sep, alg);
+    else
+      proto_item_append_text(ti, ": %s%s%s", nta_verdict_name(vr.verdict), alg_sep, alg);
+  }
   proto_tree *at = proto_item_add_subtree(ti, ett_ntpauth);
 
   proto_item *pi = proto_tree_add_string(at, hf_verdict, loc.tvb, 0, 0,
@@ -538,7 +630,7 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
     proto_item_set_generated(pi);
   }
   add_split_items(at, &loc, &pkt, &vr);
-  add_exchange_items(at, pinfo, &loc);
+  add_exchange_items(at, pinfo, &loc, &links);
   add_keyring_problem(at, pinfo, &loc);
   return (int)loc.captured;
 }
@@ -549,9 +641,13 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
 static void ntpauth_init(void) {
   exchange = nta_exchange_create(PAIRING_MAX_ENTRIES, PAIRING_MAX_AGE_SEC);
   first_ntp_frame = 0;
+  links_by_frame = NULL;
+  links_cap = 0;
 }
 
 static void ntpauth_cleanup(void) {
+  links_by_frame = NULL;   /* file scope: freed with the capture file */
+  links_cap = 0;
   if (exchange)
     nta_exchange_destroy(exchange);
   exchange = NULL;
@@ -659,10 +755,6 @@ void proto_register_ntpauth(void) {
 
   ntpauth_keys_register(proto_ntpauth);
 
-  request_in_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
-                                          g_direct_equal);
-  response_in_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
-                                           g_direct_equal);
   findings_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
                                         g_direct_equal);
   info_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
@@ -676,13 +768,13 @@ void proto_register_ntpauth(void) {
 
 void proto_reg_handoff_ntpauth(void) {
   proto_ntp = proto_get_id_by_filter_name("ntp");
+  proto_icmp = proto_get_id_by_filter_name("icmp");
+  proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
   hf_udp_length = proto_registrar_get_id_byname("udp.length");
 
   GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
   if (proto_ntp > 0)
     g_array_append_val(wanted, proto_ntp);
-  if (hf_udp_length > 0)
-    g_array_append_val(wanted, hf_udp_length);
   register_postdissector(ntpauth_handle);
   set_postdissector_wanted_hfids(ntpauth_handle, wanted);
 }

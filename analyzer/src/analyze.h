@@ -41,6 +41,25 @@ typedef struct {
   bool progress;          /* stderr is a terminal and input is files */
 } an_options;
 
+/* What the report and the pairing need of a parsed packet and its verdict. Records cross threads
+ * (reader -> verify worker -> in-order stage), so they carry this compact copy rather than the
+ * whole nta_packet/nta_verify_result (several hundred bytes of split tables per packet). */
+typedef struct {
+  bool header_ok;
+  uint8_t li, version, mode, stratum;
+  uint32_t refid;
+  uint64_t org_ts, rec_ts, xmt_ts;
+} an_packet_facts;
+
+typedef struct {
+  nta_verdict verdict;
+  bool has_key_id;
+  uint16_t digest_len;
+  uint32_t key_id;
+  const char *algorithm;   /* owned by the verifying keyring (lives until the end) */
+  char reason[NTA_REASON_MAX];
+} an_verdict_facts;
+
 /* One NTP datagram on its way through the pipeline: capture facts, then parse + verify. */
 typedef struct {
   uint64_t frame;
@@ -49,12 +68,18 @@ typedef struct {
   nta_endpoint src, dst;
   const uint8_t *payload;
   uint32_t captured_len, wire_len;
-  nta_packet pkt;
-  nta_verify_result vr;
+  an_packet_facts pkt;
+  an_verdict_facts vr;
 } an_record;
 
-/* Parses and verifies rec->payload. `kr` may be NULL (no keys). */
-void an_record_verify(const nta_keyring *kr, an_record *rec);
+/* Scratch space for parsing/verifying, one per thread. */
+typedef struct {
+  nta_packet pkt;
+  nta_verify_result vr;
+} an_scratch;
+
+/* Parses and verifies rec->payload into rec->pkt/vr. `kr` may be NULL (no keys). */
+void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *scratch);
 
 /* ---- report (report.c): counters, per-packet output, summary ---- */
 typedef struct an_report an_report;
@@ -87,7 +112,8 @@ typedef struct {
 } an_run_result;
 
 /* Reads every datagram from `rd`, verifies with `kr` (threads > 1: one clone per worker) and
- * feeds the report in capture order. */
+ * feeds the report in capture order. Clones live until an_pipeline_release(): the records'
+ * algorithm names point into them. */
 void an_pipeline_run(cap_reader *rd, const nta_keyring *kr, const an_options *opt, an_report *rep,
                      an_run_result *res);
 

@@ -219,7 +219,7 @@ int main(int argc, char **argv) {
     char err[1024];
     if (!an_ntpconf_read(opt_conf, &conf, err, sizeof err)) {
       fprintf(stderr, PROG ": %s\n", err);
-      return AN_EXIT_ERROR;
+      exit(AN_EXIT_ERROR);
     }
     if (conf.n_keyfiles == 0)
       fprintf(stderr, PROG ": warning: %s has no 'keys' line\n", opt_conf);
@@ -230,20 +230,22 @@ int main(int argc, char **argv) {
   trusted = append_all(trusted, &ntrusted, opt_trusted);
   nta_keyring *kr = load_keys(keyfiles, nkeyfiles, trusted, ntrusted, opt.dialect);
 
+  int status = AN_EXIT_ERROR;
+  an_report *rep = NULL;
+  nta_diag err = { { 0 } };
   cap_reader *rd = cap_reader_create();
   if (!rd) {
     fprintf(stderr, PROG ": out of memory\n");
-    return AN_EXIT_ERROR;
+    goto done;
   }
-  nta_diag err = { { 0 } };
   if (cap_reader_set_ports(rd, opt.ports, opt.n_ports, &err) != NTA_OK) {
     fprintf(stderr, PROG ": %s\n", err.msg);
-    return AN_EXIT_ERROR;
+    goto done;
   }
   if (opt.iface) {
     if (cap_reader_open_live(rd, opt.iface, opt.bpf, &err) != NTA_OK) {
       fprintf(stderr, PROG ": %s\n", err.msg);
-      return AN_EXIT_ERROR;
+      goto done;
     }
     interrupt_target = rd;
     struct sigaction sa;
@@ -256,15 +258,15 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ncaptures; i++) {
       if (cap_reader_add_file(rd, captures[i], &err) != NTA_OK) {
         fprintf(stderr, PROG ": %s\n", err.msg);
-        return AN_EXIT_ERROR;
+        goto done;
       }
     }
   }
 
-  an_report *rep = an_report_create(&opt, stdout, kr);
+  rep = an_report_create(&opt, stdout, kr);
   if (!rep) {
     fprintf(stderr, PROG ": out of memory\n");
-    return AN_EXIT_ERROR;
+    goto done;
   }
   an_run_result res;
   an_pipeline_run(rd, kr, &opt, rep, &res);
@@ -273,11 +275,12 @@ int main(int argc, char **argv) {
     fflush(stdout);
     fprintf(stderr, PROG ": %s\n", input_error);
   }
-  int status = an_report_finish(rep, input_error, res.frames);
+  status = an_report_finish(rep, input_error, res.frames);
   if (ferror(stdout)) {
     fprintf(stderr, PROG ": error writing standard output\n");
     status = AN_EXIT_ERROR;
   }
+done:
   interrupt_target = NULL;
   an_report_destroy(rep);
   cap_reader_destroy(rd);

@@ -5,14 +5,36 @@
 #include <math.h>
 #include <time.h>
 
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes v's digits ending at `end`; returns the start. Two digits per division. */
+static char *digits_rev(char *end, uint64_t v) {
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    end -= 2;
+    memcpy(end, digit_pairs + 2 * r, 2);
+  }
+  if (v >= 10) {
+    end -= 2;
+    memcpy(end, digit_pairs + 2 * v, 2);
+  } else {
+    *--end = (char)('0' + v);
+  }
+  return end;
+}
+
 void ob_u64(outbuf *ob, uint64_t v) {
+  if (v < 10 && ob->len < OB_CAP) {
+    ob->buf[ob->len++] = (char)('0' + v);
+    return;
+  }
   char tmp[24];
-  int i = sizeof tmp;
-  do {
-    tmp[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  ob_mem(ob, tmp + i, sizeof tmp - (size_t)i);
+  char *start = digits_rev(tmp + sizeof tmp, v);
+  ob_mem(ob, start, (size_t)(tmp + sizeof tmp - start));
 }
 
 void ob_i64(outbuf *ob, int64_t v) {
@@ -26,13 +48,9 @@ void ob_i64(outbuf *ob, int64_t v) {
 
 void ob_u64_pad(outbuf *ob, uint64_t v, int width) {
   char tmp[24];
-  int i = sizeof tmp;
-  do {
-    tmp[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v && i > 0);
-  while ((int)sizeof tmp - i < width && i > 0) tmp[--i] = '0';
-  ob_mem(ob, tmp + i, sizeof tmp - (size_t)i);
+  char *start = digits_rev(tmp + sizeof tmp, v);
+  while (tmp + sizeof tmp - start < width && start > tmp) *--start = '0';
+  ob_mem(ob, start, (size_t)(tmp + sizeof tmp - start));
 }
 
 void ob_fixed6(outbuf *ob, double v, bool plus) {
@@ -54,30 +72,34 @@ void ob_time(outbuf *ob, int64_t sec, uint32_t nsec) {
   if (!ob->cached_valid || ob->cached_sec != sec) {
     time_t t = (time_t)sec;
     struct tm tm;
-    outbuf tmp;
-    tmp.len = 0;
     if (!gmtime_r(&t, &tm)) memset(&tm, 0, sizeof tm);
-    ob_u64_pad(&tmp, (uint64_t)(tm.tm_year + 1900), 4);
-    ob_char(&tmp, '-');
-    ob_u64_pad(&tmp, (uint64_t)(tm.tm_mon + 1), 2);
-    ob_char(&tmp, '-');
-    ob_u64_pad(&tmp, (uint64_t)tm.tm_mday, 2);
-    ob_char(&tmp, 'T');
-    ob_u64_pad(&tmp, (uint64_t)tm.tm_hour, 2);
-    ob_char(&tmp, ':');
-    ob_u64_pad(&tmp, (uint64_t)tm.tm_min, 2);
-    ob_char(&tmp, ':');
-    ob_u64_pad(&tmp, (uint64_t)tm.tm_sec, 2);
-    size_t n = tmp.len < sizeof ob->cached_text - 1 ? tmp.len : sizeof ob->cached_text - 1;
-    memcpy(ob->cached_text, tmp.buf, n);
-    ob->cached_text[n] = '\0';
+    char *p = ob->cached_text;
+    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000;
+    memcpy(p, digit_pairs + 2 * (year / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (year % 100), 2);
+    p[4] = '-';
+    memcpy(p + 5, digit_pairs + 2 * (tm.tm_mon + 1), 2);
+    p[7] = '-';
+    memcpy(p + 8, digit_pairs + 2 * tm.tm_mday, 2);
+    p[10] = 'T';
+    memcpy(p + 11, digit_pairs + 2 * tm.tm_hour, 2);
+    p[13] = ':';
+    memcpy(p + 14, digit_pairs + 2 * tm.tm_min, 2);
+    p[16] = ':';
+    memcpy(p + 17, digit_pairs + 2 * (tm.tm_sec % 100), 2);
+    p[19] = '\0';
     ob->cached_sec = sec;
     ob->cached_valid = true;
   }
-  ob_str(ob, ob->cached_text);
-  ob_char(ob, '.');
-  ob_u64_pad(ob, (nsec % 1000000000u) / 1000u, 6);
-  ob_char(ob, 'Z');
+  char frac[8];
+  uint32_t us = (nsec % 1000000000u) / 1000u;
+  frac[0] = '.';
+  memcpy(frac + 1, digit_pairs + 2 * (us / 10000), 2);
+  memcpy(frac + 3, digit_pairs + 2 * (us / 100 % 100), 2);
+  memcpy(frac + 5, digit_pairs + 2 * (us % 100), 2);
+  frac[7] = 'Z';
+  ob_mem(ob, ob->cached_text, 19);
+  ob_mem(ob, frac, 8);
 }
 
 void ob_addr(outbuf *ob, const nta_endpoint *ep) {
@@ -87,10 +109,16 @@ void ob_addr(outbuf *ob, const nta_endpoint *ep) {
     ob_str(ob, s);
     return;
   }
+  /* Dotted quad by hand: the most frequent field of every output line. */
+  char tmp[16], *p = tmp;
   for (int i = 0; i < 4; i++) {
-    if (i) ob_char(ob, '.');
-    ob_u64(ob, ep->addr[i]);
+    unsigned b = ep->addr[i];
+    if (i) *p++ = '.';
+    if (b >= 100) { *p++ = (char)('0' + b / 100); b %= 100; memcpy(p, digit_pairs + 2 * b, 2); p += 2; }
+    else if (b >= 10) { memcpy(p, digit_pairs + 2 * b, 2); p += 2; }
+    else *p++ = (char)('0' + b);
   }
+  ob_mem(ob, tmp, (size_t)(p - tmp));
 }
 
 void ob_addr_port(outbuf *ob, const nta_endpoint *ep) {

@@ -12,7 +12,8 @@
 
 #include "ntpauth/exchange.h"
 
-#define OB_CAP 8192
+#define OB_CAP 65536
+#define OB_FLUSH_AT (OB_CAP - 16384)   /* one packet line or object stays far below 16 KiB */
 
 typedef struct {
   char buf[OB_CAP];
@@ -26,9 +27,13 @@ typedef struct {
 /* Every append is bounded: anything past the capacity is dropped (lines are far shorter). */
 static inline void ob_reset(outbuf *ob) { ob->len = 0; }
 static inline void ob_mem(outbuf *ob, const char *s, size_t n) {
-  if (n > OB_CAP - ob->len) n = OB_CAP - ob->len;
-  memcpy(ob->buf + ob->len, s, n);
-  ob->len += n;
+  if (__builtin_expect(n <= OB_CAP - ob->len, 1)) {
+    memcpy(ob->buf + ob->len, s, n);   /* n is a constant for literals: inlined */
+    ob->len += n;
+  } else {
+    memcpy(ob->buf + ob->len, s, OB_CAP - ob->len);
+    ob->len = OB_CAP;
+  }
 }
 static inline void ob_str(outbuf *ob, const char *s) { ob_mem(ob, s, strlen(s)); }
 #define OB_LIT(ob, lit) ob_mem((ob), (lit), sizeof(lit) - 1)

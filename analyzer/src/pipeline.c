@@ -17,9 +17,30 @@
 #define BATCH_RECORDS 512
 #define BATCH_ARENA (256 * 1024)
 
-void an_record_verify(const nta_keyring *kr, an_record *rec) {
-  nta_packet_parse(rec->payload, rec->captured_len, rec->wire_len, &rec->pkt);
-  nta_verify(kr, &rec->pkt, rec->payload, &rec->vr);
+void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
+  nta_packet *p = &sc->pkt;
+  nta_verify_result *v = &sc->vr;
+  nta_packet_parse(rec->payload, rec->captured_len, rec->wire_len, p);
+  nta_verify(kr, p, rec->payload, v);
+  an_packet_facts *pf = &rec->pkt;
+  pf->header_ok = p->header_ok;
+  pf->li = p->li;
+  pf->version = p->version;
+  pf->mode = p->mode;
+  pf->stratum = p->stratum;
+  pf->refid = p->refid;
+  pf->org_ts = p->org_ts;
+  pf->rec_ts = p->rec_ts;
+  pf->xmt_ts = p->xmt_ts;
+  an_verdict_facts *vf = &rec->vr;
+  vf->verdict = v->verdict;
+  vf->has_key_id = v->has_key_id;
+  vf->key_id = v->key_id;
+  vf->digest_len = v->digest_len;
+  vf->algorithm = v->algorithm;
+  size_t n = strnlen(v->reason, sizeof vf->reason - 1);
+  memcpy(vf->reason, v->reason, n);
+  vf->reason[n] = '\0';
 }
 
 static void record_from_datagram(an_record *rec, const cap_datagram *dg, const uint8_t *payload) {
@@ -74,6 +95,14 @@ static void progress_init(progress *pg, bool enabled) {
 static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
                        an_report *rep, an_run_result *res) {
   an_record *rec = calloc(1, sizeof *rec);
+  an_scratch *sc = calloc(1, sizeof *sc);
+  if (!rec || !sc) {
+    free(rec);
+    free(sc);
+    res->status = CAP_NEXT_ERROR;
+    snprintf(res->error, sizeof res->error, "out of memory");
+    return;
+  }
   progress pg;
   progress_init(&pg, opt->progress);
   cap_datagram dg;
@@ -81,7 +110,7 @@ static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *
   cap_next_status st;
   while ((st = cap_reader_next(rd, &dg, &err)) == CAP_NEXT_DATAGRAM) {
     record_from_datagram(rec, &dg, dg.payload);
-    an_record_verify(kr, rec);
+    an_record_verify(kr, rec, sc);
     an_report_packet(rep, rec);
     progress_tick(&pg, rd);
   }
@@ -89,6 +118,7 @@ static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *
   res->status = st;
   if (st == CAP_NEXT_ERROR) snprintf(res->error, sizeof res->error, "%s", err.msg);
   free(rec);
+  free(sc);
 }
 
 /* ---- several threads ---- */
@@ -118,6 +148,7 @@ typedef struct {
 typedef struct {
   pipeline *pl;
   nta_keyring *kr;             /* this worker's clone (or NULL: no keys) */
+  an_scratch scratch;
 } worker_arg;
 
 static batch *take_free(pipeline *pl) {
@@ -203,7 +234,7 @@ static void *worker_main(void *arg) {
     if (!pl->work_head) pl->work_tail = NULL;
     pthread_mutex_unlock(&pl->lock);
 
-    for (size_t i = 0; i < b->n; i++) an_record_verify(wa->kr, &b->recs[i]);
+    for (size_t i = 0; i < b->n; i++) an_record_verify(wa->kr, &b->recs[i], &wa->scratch);
 
     pthread_mutex_lock(&pl->lock);
     b->verified = true;
@@ -290,8 +321,8 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   pthread_mutex_unlock(&pl.lock);
   for (unsigned i = 0; i < started; i++) pthread_join(tids[i], NULL);
 
-  /* Verdict results point at keys of the clones: the report has copied what it keeps (key IDs,
-   * algorithm names come from static tables of the core), so the clones can go now. */
+  /* Records point at algorithm names inside the clones; every record has been reported and the
+   * report copied the names it keeps, so the clones can go now. */
   for (unsigned i = 0; i < started; i++) nta_keyring_destroy(args[i].kr);
   for (size_t i = 0; i < made; i++) free(all[i]);
   free(all);

@@ -10,11 +10,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KEY_SLOTS 1024          /* distinct key IDs counted one by one; more go to "other" */
 #define PAIR_SLOTS 4096         /* distinct host pairs counted one by one (power of two) */
 #define FINDINGS_KEPT 200       /* findings listed in the summary; the rest are counted */
-#define PAIRING_ENTRIES 32768   /* outstanding requests remembered for pairing and replays */
+#define PAIRING_ENTRIES 16384   /* outstanding requests remembered for pairing and replays */
 #define PAIRING_MAX_AGE 120     /* seconds of capture time */
 #define STDOUT_BUFFER (1u << 20)
 
@@ -63,6 +64,10 @@ struct an_report {
   uint64_t finding_counts[NTA_F_COUNT];
 
   bool first_object;            /* --format json: no comma before the first packet */
+  bool flush_each;              /* live capture or a terminal: show every line at once */
+  /* The pairing API takes the core's structs: filled from the record's compact facts. */
+  nta_packet xpkt;
+  nta_verify_result xvr;
 };
 
 static const char *const COLOR_RESET = "\033[0m";
@@ -112,6 +117,7 @@ an_report *an_report_create(const an_options *opt, FILE *out, const nta_keyring 
   rep->keys_loaded = nta_keyring_count(kr);
   rep->trust_list = nta_keyring_has_trust_list(kr);
   rep->first_object = true;
+  rep->flush_each = opt->iface != NULL || isatty(fileno(out));
 
   nta_finding weak[64];
   size_t n = nta_exchange_audit_keys(kr, weak, 64);
@@ -142,7 +148,7 @@ void an_report_destroy(an_report *rep) {
 /* ---- counters ---- */
 
 static void count_key(an_report *rep, const an_record *rec) {
-  const nta_verify_result *vr = &rec->vr;
+  const an_verdict_facts *vr = &rec->vr;
   if (!vr->has_key_id || vr->verdict == NTA_V_CRYPTO_NAK) return;
   size_t p = (vr->key_id * 2654435761u) & (KEY_SLOTS - 1);
   for (size_t i = 0; i < KEY_SLOTS; i++, p = (p + 1) & (KEY_SLOTS - 1)) {
@@ -228,7 +234,7 @@ static const char *packet_reason(const an_report *rep, const an_record *rec, cha
 
 static void text_line(an_report *rep, const an_record *rec, const nta_exchange_result *xr) {
   outbuf *ob = &rep->ob;
-  const nta_verify_result *vr = &rec->vr;
+  const an_verdict_facts *vr = &rec->vr;
   bool color = rep->opt->color;
   char tmp[NTA_REASON_MAX];
   ob_u64(ob, rec->frame);
@@ -305,7 +311,7 @@ static void json_findings(outbuf *ob, const nta_exchange_result *xr) {
 
 static void json_object(an_report *rep, const an_record *rec, const nta_exchange_result *xr) {
   outbuf *ob = &rep->ob;
-  const nta_verify_result *vr = &rec->vr;
+  const an_verdict_facts *vr = &rec->vr;
   char tmp[NTA_REASON_MAX];
   OB_LIT(ob, "{\"frame\":");
   ob_u64(ob, rec->frame);
@@ -359,7 +365,7 @@ static void json_object(an_report *rep, const an_record *rec, const nta_exchange
 
 static void csv_row(an_report *rep, const an_record *rec, const nta_exchange_result *xr) {
   outbuf *ob = &rep->ob;
-  const nta_verify_result *vr = &rec->vr;
+  const an_verdict_facts *vr = &rec->vr;
   char tmp[NTA_REASON_MAX];
   ob_u64(ob, rec->frame);
   ob_char(ob, ',');
@@ -405,9 +411,26 @@ static void csv_row(an_report *rep, const an_record *rec, const nta_exchange_res
 }
 
 void an_report_packet(an_report *rep, const an_record *rec) {
+  nta_packet *xp = &rep->xpkt;
+  nta_verify_result *xv = &rep->xvr;
+  xp->header_ok = rec->pkt.header_ok;
+  xp->state = rec->vr.verdict == NTA_V_MALFORMED ? NTA_PKT_MALFORMED : NTA_PKT_OK;
+  xp->li = rec->pkt.li;
+  xp->version = rec->pkt.version;
+  xp->mode = rec->pkt.mode;
+  xp->stratum = rec->pkt.stratum;
+  xp->refid = rec->pkt.refid;
+  xp->org_ts = rec->pkt.org_ts;
+  xp->rec_ts = rec->pkt.rec_ts;
+  xp->xmt_ts = rec->pkt.xmt_ts;
+  xv->verdict = rec->vr.verdict;
+  xv->has_key_id = rec->vr.has_key_id;
+  xv->key_id = rec->vr.key_id;
+  xv->digest_len = rec->vr.digest_len;
+  xv->algorithm = rec->vr.algorithm;
   nta_observation obs = {
     .frame = rec->frame, .time_sec = rec->ts_sec, .time_nsec = rec->ts_nsec,
-    .src = rec->src, .dst = rec->dst, .pkt = &rec->pkt, .vr = &rec->vr,
+    .src = rec->src, .dst = rec->dst, .pkt = xp, .vr = xv,
   };
   nta_exchange_result xr;
   nta_exchange_observe(rep->ex, &obs, &xr);
@@ -430,7 +453,12 @@ void an_report_packet(an_report *rep, const an_record *rec) {
     csv_row(rep, rec, &xr);
     break;
   }
-  flush_ob(rep);
+  if (rep->flush_each) {
+    flush_ob(rep);
+    fflush(rep->out);
+  } else if (rep->ob.len >= OB_FLUSH_AT) {
+    flush_ob(rep);
+  }
 }
 
 /* ---- summary ---- */

@@ -375,7 +375,8 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
   uint8_t mode = obs->pkt->mode;
   bool uses_key = vr->has_key_id && (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNKNOWN_KEY ||
                                      vr->verdict == NTA_V_UNTRUSTED_KEY);
-  bool md5 = vr->has_key_id && vr->key && vr->algorithm && strcmp(vr->algorithm, "MD5") == 0 &&
+  /* algorithm is set only when the keyfile has the key. */
+  bool md5 = vr->has_key_id && vr->algorithm && strcmp(vr->algorithm, "MD5") == 0 &&
              (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNTRUSTED_KEY);
   if (!uses_key && !md5) return;
   key_usage *u = key_usage_get(ex, vr->key_id);

@@ -53,7 +53,7 @@ typedef struct {
   int status_fd;
   priv_user user;
   srv_time_state time_state;
-  struct timespec last_tick;
+  struct timespec last_tick;   /* CLOCK_MONOTONIC_COARSE of the last refclock/time-state tick */
   bool tap_failed;
 #ifdef NTPAUTH_HAVE_REFCLOCK
   rcl_set *rcl;
@@ -168,6 +168,9 @@ static bool open_tap(server *s) {
   }
   s->tap = cap_writer_open(path, CAP_LINK_RAW, true, s->cfg.pcap_max_bytes, s->cfg.pcap_keep, &err);
   if (!s->tap) { log_msg(LOG_ERR, "pcap %s: %s", path, err.msg); return false; }
+  /* Flushed once per received batch (handle_socket) instead of per packet: one write(2) for a
+   * whole batch of requests and replies, and the file still ends on a record boundary. */
+  cap_writer_set_autoflush(s->tap, false);
   if (s->user.drop && chown(path, s->user.uid, s->user.gid) != 0)
     log_msg(LOG_WARNING, "pcap %s: chown to %s: %s", path, s->user.name, strerror(errno));
   log_msg(LOG_INFO, "recording traffic to %s", path);
@@ -251,6 +254,18 @@ static void tap_write(server *s, const struct timespec *t, const nta_endpoint *s
 #endif
 }
 
+static void tap_flush(server *s) {
+#ifdef NTPAUTH_HAVE_CAPTURE
+  nta_diag err;
+  if (s->tap && !s->tap_failed && cap_writer_flush(s->tap, &err) != NTA_OK) {
+    log_msg(LOG_ERR, "pcap: %s (recording stopped)", err.msg);
+    s->tap_failed = true;
+  }
+#else
+  (void)s;
+#endif
+}
+
 static void log_result(const net_packet *p, const rsp_result *r) {
   if (!log_debug_enabled()) return;
   char a[64];
@@ -327,6 +342,7 @@ static void handle_socket(server *s, const net_socket *sock) {
     for (size_t i = 0; i < n; i++)
       if (decide(s, &batch.pkts[i], &results[i])) todo[n_todo++] = i;
     if (n_todo) answer(s, sock, &batch, results, todo, n_todo);
+    tap_flush(s);
     if (n < NET_BATCH) return;
   }
 }
@@ -361,28 +377,32 @@ static long ns_since(const struct timespec *now, const struct timespec *then) {
   return (long)((now->tv_sec - then->tv_sec) * 1000000000L + (now->tv_nsec - then->tv_nsec));
 }
 
-static void tick(server *s, const struct timespec *now) {
+/* Refclock housekeeping and the served time state, 5 times a second. Scheduling uses the coarse
+ * monotonic clock (read without a system call even on VMs whose precise clocks need one); the
+ * refclock layer gets the precise real time. */
+static void tick(server *s, const struct timespec *mono) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
 #ifdef NTPAUTH_HAVE_REFCLOCK
-  rcl_tick(s->rcl, now);
+  rcl_tick(s->rcl, &now);
 #endif
-  update_time_state(s, now);
-  s->last_tick = *now;
+  update_time_state(s, &now);
+  s->last_tick = *mono;
 }
 
-static bool tick_due(const server *s, const struct timespec *now) {
-  long since = ns_since(now, &s->last_tick);
-  return since >= SRV_TICK_NS || since < 0;   /* < 0: the clock was stepped back */
+static bool tick_due(const server *s, const struct timespec *mono) {
+  return ns_since(mono, &s->last_tick) >= SRV_TICK_NS;
 }
 
 static int run_loop(server *s) {
   struct pollfd fds[SRV_MAX_POLLFDS];
   static char status_buf[SRV_STATUS_MAX];
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  tick(s, &now);
+  struct timespec mono;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+  tick(s, &mono);
   for (;;) {
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (tick_due(s, &now)) tick(s, &now);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+    if (tick_due(s, &mono)) tick(s, &mono);
     size_t n = 0;
     fds[n++] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
     if (s->status_fd >= 0) fds[n++] = (struct pollfd){ .fd = s->status_fd, .events = POLLIN };
@@ -392,7 +412,7 @@ static int run_loop(server *s) {
 #ifdef NTPAUTH_HAVE_REFCLOCK
     n += rcl_poll_fds(s->rcl, fds + n, SRV_MAX_POLLFDS - n);
 #endif
-    long wait_ns = SRV_TICK_NS - ns_since(&now, &s->last_tick);
+    long wait_ns = SRV_TICK_NS - ns_since(&mono, &s->last_tick);
     int timeout = wait_ns <= 0 ? 0 : (int)(wait_ns / 1000000L) + 1;
     int rc = poll(fds, n, timeout);
     if (rc < 0 && errno != EINTR) { log_msg(LOG_ERR, "poll: %s", strerror(errno)); return 1; }
@@ -401,10 +421,10 @@ static int run_loop(server *s) {
 #ifdef NTPAUTH_HAVE_REFCLOCK
     if (first_rcl < n) {
       /* Timestamp device input right after the wake-up. */
+      struct timespec now;
       clock_gettime(CLOCK_REALTIME, &now);
       for (size_t i = first_rcl; i < n; i++)
         if (fds[i].revents) rcl_on_readable(s->rcl, fds[i].fd, &now);
-      if (tick_due(s, &now)) tick(s, &now);
     }
 #else
     (void)first_rcl;

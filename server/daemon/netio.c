@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define NET_CMSG_SPACE 256
+#define NET_RCVBUF (2 * 1024 * 1024)
 
 nta_status net_open(const cfg_listen *l, net_socket *out, nta_diag *err) {
   int af = l->family == 4 ? AF_INET : AF_INET6;
@@ -20,6 +21,11 @@ nta_status net_open(const cfg_listen *l, net_socket *out, nta_diag *err) {
   if (fd < 0)
     return nta_diag_set(err, NTA_ERR_IO, "listen %s: socket: %s", l->text, strerror(errno));
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) goto fail;
+  /* Room for bursts: the default (~200 kB) holds only a few hundred datagrams. As root the
+   * limit in net.core.rmem_max does not apply; otherwise take what the kernel allows. */
+  int rcvbuf = NET_RCVBUF;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (af == AF_INET) {
     if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) goto fail;
   } else {

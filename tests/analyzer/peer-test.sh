@@ -31,6 +31,7 @@ tmp=$(mktemp -d /tmp/ntpauth-peer.XXXXXX)
 chmod 755 "$tmp"
 pids=()
 cleanup() {
+  [ -s "$tmp/server.pid" ] && pids+=("$(cat "$tmp/server.pid")")
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -40,8 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-nocap() { setpriv --inh-caps=-sys_time --bounding-set=-sys_time "$@"; }
 
 # Keys (same secrets in both dialects). Key 6 is known to the server; the "wrong" clients hold a
 # different secret for it, so their requests must be bad_mac and stay unanswered.
@@ -90,7 +89,10 @@ tcpdump_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" && break; sleep 0.1; done
 grep -q "listening on" "$tmp/tcpdump.err" || fail "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
 
-nocap "$chronyd" -x -d -u root -f "$tmp/server.conf" 2>"$tmp/server.log" &
+# setpriv execs chronyd, so $! is chronyd's own PID (a shell function here would leave a
+# subshell's PID instead, and chronyd running after the test).
+setpriv --inh-caps=-sys_time --bounding-set=-sys_time \
+  "$chronyd" -x -d -u root -f "$tmp/server.conf" 2>"$tmp/server.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$tmp/server.pid" ] && break; sleep 0.1; done
 [ -s "$tmp/server.pid" ] || fail "chronyd server did not start: $(cat "$tmp/server.log")"

@@ -74,6 +74,17 @@ assert not lines or "summary" in json.loads(lines[-1])
   [ $ok = 1 ] && passed=$((passed + 1))
 done <"$here/TESTLIST"
 
+# Standard input ("-") gives exactly what the file gives.
+(cd "$tmp" && "$analyzer" -k keys.ntpd --trusted=1-4,11 - <verdicts.pcap >"$tmp/stdin.out" 2>"$tmp/stdin.err")
+got=$?
+if [ $update = 0 ]; then
+  if [ "$got" = 1 ] && cmp -s "$tmp/stdin.out" "$here/expected/verdicts.out"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL stdin: exit $got or output differs from expected/verdicts.out"; failed=$((failed + 1))
+  fi
+fi
+
 # The threaded pipeline keeps capture order: identical output for 1, 2, 3 workers.
 if [ -n "$gen" ]; then
   if "$gen" "$tmp/keys.ntpd" "$tmp" --many 6000; then

@@ -12,6 +12,8 @@
 #                   wrong secret, an error reply (bad association) and a refused :config
 #   ntpsec-symmetric ntpd and chronyd as symmetric peers (mode 1) with key 33, a 128-hex-digit
 #                   SHA512 key (ntpsec uses only its first 32 bytes)
+#   chrony-plainkeys chronyd serves chronyd -Q clients from a keyfile without HEX:/ASCII:
+#                   prefixes (long ASCII secrets, one that looks like hex)
 #   chrony-server   chronyd serves ntpsec ntpd (SHA1, AES), chronyd -Q (NTPv3 full-length
 #                   SHA256/384/512, NTPv4, key ID > 65535, prefix-less ASCII key) and ntpdig
 set -u
@@ -149,7 +151,7 @@ chrony_q() {  # chrony_q ADDR KEYID [version N]: a one-shot chronyd client
   c=$work/chrony-q-$key-$#.conf
   cat > "$c" <<EOF
 server $addr key $key iburst minpoll 0 maxpoll 0 $*
-keyfile $keys/chrony-client.keys
+keyfile ${CHRONY_KEYS:-$keys/chrony-client.keys}
 pidfile $work/chrony-q.pid
 driftfile $work/chrony-q.drift
 cmdport 0
@@ -169,7 +171,7 @@ bindaddress $CHRONY_ADDR
 port 123
 allow 127.0.0.0/8
 local stratum 8
-keyfile $keys/chrony-server.keys
+keyfile ${CHRONY_KEYS:-$keys/chrony-server.keys}
 pidfile $work/chronyd.pid
 driftfile $work/chronyd.drift
 cmdport 0
@@ -258,6 +260,14 @@ chrony-server)
   dig "$ck" 2 $CHRONY_ADDR
   dig "$ck" 3 $CHRONY_ADDR           # NTPv4 + full SHA256: chronyd drops it (> 24 bytes in v4)
   dig "$ck" 8 $CHRONY_ADDR
+  ;;
+chrony-plainkeys)
+  CHRONY_ADDR=127.0.0.2   # no ntpd here
+  CHRONY_KEYS=$keys/chrony-plain.keys
+  chrony_conf "$work/chrony.conf"
+  start_chronyd "$work/chrony.conf"
+  wait_serving $CHRONY_ADDR
+  for k in 1 2 3 4; do chrony_q $CHRONY_ADDR $k; done
   ;;
 *)
   die "unknown scenario $scenario"

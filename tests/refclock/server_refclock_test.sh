@@ -43,8 +43,8 @@ case $DRIVER in
     now=$(date +%s)
     target=1798761600   # 2027-01-01T00:00:00Z
     OFFSET=$(awk -v t=$target -v n=$now 'BEGIN { printf "%.1f", t - 3 - (n + 2) + 0.4 }')
-    TOL=0.03 REFID=DCF WAIT=100
-    "$SIM_DIR/ntpauth-sim-dcf77" --link "$tmp/dev" --offset $OFFSET --duration 150 >"$tmp/sim.out" 2>&1 &
+    TOL=0.03 REFID=DCF WAIT=160   # a second minute in case load spoils the first
+    "$SIM_DIR/ntpauth-sim-dcf77" --link "$tmp/dev" --offset $OFFSET --duration 200 >"$tmp/sim.out" 2>&1 &
     pids="$pids $!"
     LINE="refclock dcf77 path $tmp/dev baud 50"
     ;;

@@ -7,6 +7,12 @@ need_tool "${NTPAUTH_QUERY:-}" "NTPAUTH_QUERY is not set (run through ctest)"
 need_tool tshark "tshark is missing (scripts/setup installs it)"
 Q=$NTPAUTH_QUERY
 
+note "the binary cannot set the clock: no clock-setting calls are linked"
+need_tool nm "nm (binutils) is missing"
+if nm -D "$NTPAUTH_SERVER" | grep -E ' U (adjtimex|ntp_adjtime|settimeofday|clock_settime|clock_adjtime|adjtime|stime)(@|$)'; then
+  fail "ntpauth-server links a clock-setting call"
+fi
+
 write_keys "$TMP/ntp.keys"
 cat > "$TMP/server.conf" <<CONF
 keys $TMP/ntp.keys

@@ -1,6 +1,7 @@
 #!/bin/bash
 # chronyd -Q (chrony 4.3, never touching the clock) measures an offset from ntpauth-server with a
-# SHA1 key and an AES128 key, and gets nothing usable with a wrong key.
+# SHA1 key, an AES128 key and a SHA256 key (NTPv3, full-length MAC), and gets nothing usable
+# with a wrong key.
 . "$(dirname "$0")/lib.sh"
 enter_netns "$@"
 need_tool "$CHRONYD" "chronyd not found at $CHRONYD (scripts/setup unpacks chrony into \$NTPAUTH_PEERS)"
@@ -35,7 +36,7 @@ CONF
   timeout 20 $NOCLOCK "$CHRONYD" -Q -x -t 10 -u root -f "$TMP/$3.conf" > "$TMP/$3.out" 2>&1
 }
 
-for key in 11 21; do
+for key in 11 21 31; do   # 31: SHA256, chrony sends NTPv3 with the full 32-byte MAC
   note "chronyd -Q with key $key"
   chrony_query $key "$TMP/chrony.keys" good$key; rc=$?
   cat "$TMP/good$key.out"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# ntpsec's ntpdig (port 123 only) against ntpauth-server: verified replies for MD5, SHA1 and
-# AES-CMAC keys; a wrong secret or an untrusted key gets a crypto-NAK and ntpdig reports failure;
+# ntpsec's ntpdig (port 123 only) against ntpauth-server: verified replies for MD5, SHA1,
+# AES-CMAC and (full-length) SHA256 keys; a wrong secret or an untrusted key gets a crypto-NAK and ntpdig reports failure;
 # with `crypto-nak no` the same requests get silence and ntpdig fails too.
 . "$(dirname "$0")/lib.sh"
 enter_netns "$@"
@@ -34,8 +34,10 @@ for id in 1 11 21; do
   [ $rc = 0 ] || fail "ntpdig with key $id exited $rc"
   echo "$out" | grep -q " s4 " || fail "ntpdig with key $id: no stratum-4 answer"
 done
+note "ntpdig -a 31 (SHA256: ntpdig sends the full 32-byte MAC even in NTPv4; we answer in kind)"
+ntpdig -t 2 -k "$TMP/ntp.keys" -a 31 127.0.0.1 || fail "ntpdig with SHA256 key 31 failed"
 good=$(counter "$TMP/status-yes.sock" verdicts good)
-[ "${good:-0}" -ge 3 ] || fail "server counted $good good requests, expected >= 3"
+[ "${good:-0}" -ge 4 ] || fail "server counted $good good requests, expected >= 4"
 
 for id in 1 11 21; do
   note "ntpdig -a $id with a wrong secret: crypto-NAK, failure"

@@ -139,7 +139,7 @@ void dcf_encode_frame(int64_t utc_minute, bool announce_leap, uint8_t bits[DCF_F
 #define DCF_WIDTH_WINDOW 60       /* pulses kept for the adaptive 0/1 cutoff */
 #define DCF_MARK_GAP 1.5          /* a longer gap is the missing 59th pulse */
 #define DCF_LOST_GAP 2.5          /* a longer gap means pulses were lost */
-#define DCF_SECOND_TOLERANCE 0.1  /* pulses are 1 s apart within this */
+#define DCF_SECOND_TOLERANCE 0.25 /* pulses are 1 s apart within this (reader latency included) */
 #define DCF_MIN_WIDTH 0.03
 #define DCF_MAX_WIDTH 0.35
 

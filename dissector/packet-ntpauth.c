@@ -21,6 +21,7 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/proto.h>
+#include <epan/tap.h>
 
 #include "ntpauth/exchange.h"
 #include "ntpauth/packet.h"
@@ -36,6 +37,7 @@
 static int proto_ntpauth = -1;
 static int proto_ntp = -1;         /* Wireshark's NTP protocol, looked up in the handoff */
 static int proto_icmp = -1;
+static int expert_tap_id = -1;     /* Wireshark's "expert" tap (tshark -z expert, Expert Info) */
 static int proto_icmpv6 = -1;
 static int hf_udp_length = -1;     /* to know the datagram length of a cut capture */
 
@@ -223,8 +225,7 @@ static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
   obs.time_nsec = (uint32_t)pinfo->abs_ts.nsecs;
   obs.pkt = pkt;
   obs.vr = vr;
-  memset(&xr, 0, sizeof xr);
-  nta_exchange_observe(exchange, &obs, &xr);
+  nta_exchange_observe(exchange, &obs, &xr);   /* fills what it reports (no 700-byte memset here) */
 
   if (xr.matched && xr.request_frame && xr.request_frame <= G_MAXUINT32) {
     guint32 req = (guint32)xr.request_frame;
@@ -594,6 +595,12 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   append_info(pinfo, &summary);
   append_findings_info(pinfo, links.findings);
 
+  /* Nobody looks at the tree (tshark printing summary lines): no field of ours is shown, filtered
+   * on or extracted, and no expert listener runs, so every item below would be discarded. */
+  if (!proto_field_is_referenced(tree, proto_ntpauth) &&
+      (expert_tap_id < 0 || !have_tap_listener(expert_tap_id)))
+    return (int)loc.captured;
+
   proto_item *ti = proto_tree_add_item(tree, proto_ntpauth, loc.tvb, loc.start,
                                        (gint)loc.captured, ENC_NA);
   /* The label is built only when it is shown or the protocol is filtered on (it costs a
@@ -770,6 +777,7 @@ void proto_reg_handoff_ntpauth(void) {
   proto_ntp = proto_get_id_by_filter_name("ntp");
   proto_icmp = proto_get_id_by_filter_name("icmp");
   proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+  expert_tap_id = find_tap_id("expert");
   hf_udp_length = proto_registrar_get_id_byname("udp.length");
 
   GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));

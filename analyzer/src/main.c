@@ -151,6 +151,8 @@ int main(int argc, char **argv) {
       "Exit status: 0 no packet failed verification, 1 some packet is bad_mac, unknown_key or\n"
       "untrusted_key, 2 usage or input error (a cut or corrupt capture: every packet before the\n"
       "damage is still reported).\n"
+      "Offset/delay of a paired exchange use the capture times of request and reply as T1/T4:\n"
+      "the offset is the server's clock minus the capturing host's clock.\n"
       "Example: " PROG " capture.pcap -k /etc/ntpsec/ntp.keys --trusted '1-10'");
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *gerr = NULL;

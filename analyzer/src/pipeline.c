@@ -1,10 +1,10 @@
 /* pipeline.c - reading, verifying and reporting datagrams, on one thread or several.
  *
  * One thread: read a datagram, parse, verify, report; nothing is copied.
- * Several (--threads N): a reader thread copies datagrams into fixed batches, N workers parse and
+ * Several (--threads N): the main thread copies datagrams into fixed batches, N workers parse and
  * verify whole batches (each with its own keyring clone: MAC contexts are not thread-safe), and
- * the main thread takes the batches back in the order they were read, so pairing, counters and
- * output see exactly the sequence a single thread would. Batches are allocated once and recycled:
+ * the main thread, between batches, takes them back in the order they were read, so pairing,
+ * counters and output see exactly the sequence a single thread would. Batches are allocated once and recycled:
  * memory does not depend on the capture size. */
 #include "analyze.h"
 
@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH_RECORDS 512
-#define BATCH_ARENA (256 * 1024)
+#define BATCH_RECORDS 2048
+#define BATCH_ARENA (512 * 1024)
 
 void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   nta_packet *p = &sc->pkt;
@@ -134,15 +134,12 @@ typedef struct batch {
 
 typedef struct {
   pthread_mutex_t lock;
-  pthread_cond_t cond_free, cond_work, cond_done;
+  pthread_cond_t cond_work, cond_done;
   batch *free_list;
   batch *work_head, *work_tail;
-  batch **order;               /* batches in read order (ring) */
+  batch **order;               /* submitted batches in read order (ring) */
   size_t order_cap, order_head, order_count;
-  bool reader_done, shutdown;
-  cap_reader *rd;
-  const an_options *opt;
-  an_run_result *res;
+  bool shutdown;
 } pipeline;
 
 typedef struct {
@@ -151,16 +148,18 @@ typedef struct {
   an_scratch scratch;
 } worker_arg;
 
-static batch *take_free(pipeline *pl) {
+/* A free batch, or NULL when all are in flight. */
+static batch *try_take_free(pipeline *pl) {
   pthread_mutex_lock(&pl->lock);
-  while (!pl->free_list) pthread_cond_wait(&pl->cond_free, &pl->lock);
   batch *b = pl->free_list;
-  pl->free_list = b->next;
+  if (b) pl->free_list = b->next;
   pthread_mutex_unlock(&pl->lock);
-  b->n = 0;
-  b->arena_used = 0;
-  b->verified = false;
-  b->next = NULL;
+  if (b) {
+    b->n = 0;
+    b->arena_used = 0;
+    b->verified = false;
+    b->next = NULL;
+  }
   return b;
 }
 
@@ -171,52 +170,32 @@ static void submit(pipeline *pl, batch *b) {
   pl->order[(pl->order_head + pl->order_count) % pl->order_cap] = b;
   pl->order_count++;
   pthread_cond_signal(&pl->cond_work);
-  pthread_cond_broadcast(&pl->cond_done);
   pthread_mutex_unlock(&pl->lock);
 }
 
-static void *reader_main(void *arg) {
-  pipeline *pl = arg;
-  progress pg;
-  progress_init(&pg, pl->opt->progress);
-  cap_datagram dg;
-  nta_diag err = { { 0 } };
-  cap_next_status st = CAP_NEXT_END;
-  batch *b = NULL;
-  for (;;) {
-    if (!b) b = take_free(pl);
-    st = cap_reader_next(pl->rd, &dg, &err);
-    if (st != CAP_NEXT_DATAGRAM) break;
-    if (BATCH_ARENA - b->arena_used < dg.captured_len) {
-      submit(pl, b);
-      b = take_free(pl);
-    }
-    uint8_t *copy = b->arena + b->arena_used;
-    memcpy(copy, dg.payload, dg.captured_len);
-    b->arena_used += (dg.captured_len + 7u) & ~(size_t)7u;
-    if (b->arena_used > BATCH_ARENA) b->arena_used = BATCH_ARENA;
-    record_from_datagram(&b->recs[b->n++], &dg, copy);
-    progress_tick(&pg, pl->rd);
-    if (b->n == BATCH_RECORDS) {
-      submit(pl, b);
-      b = NULL;
-    }
-  }
-  progress_end(&pg);
-  if (b && b->n > 0) submit(pl, b);
-  else if (b) {
-    pthread_mutex_lock(&pl->lock);
-    b->next = pl->free_list;
-    pl->free_list = b;
-    pthread_mutex_unlock(&pl->lock);
-  }
+/* Reports the oldest submitted batch once verified and recycles it. With `wait` false it only
+ * does so when the batch is already done. Returns false when there was nothing to report. */
+static bool consume_head(pipeline *pl, an_report *rep, bool wait) {
   pthread_mutex_lock(&pl->lock);
-  pl->res->status = st;
-  if (st == CAP_NEXT_ERROR) snprintf(pl->res->error, sizeof pl->res->error, "%s", err.msg);
-  pl->reader_done = true;
-  pthread_cond_broadcast(&pl->cond_done);
+  if (wait)
+    while (pl->order_count > 0 && !pl->order[pl->order_head]->verified)
+      pthread_cond_wait(&pl->cond_done, &pl->lock);
+  if (pl->order_count == 0 || !pl->order[pl->order_head]->verified) {
+    pthread_mutex_unlock(&pl->lock);
+    return false;
+  }
+  batch *b = pl->order[pl->order_head];
   pthread_mutex_unlock(&pl->lock);
-  return NULL;
+
+  for (size_t i = 0; i < b->n; i++) an_report_packet(rep, &b->recs[i]);
+
+  pthread_mutex_lock(&pl->lock);
+  pl->order_head = (pl->order_head + 1) % pl->order_cap;
+  pl->order_count--;
+  b->next = pl->free_list;
+  pl->free_list = b;
+  pthread_mutex_unlock(&pl->lock);
+  return true;
 }
 
 static void *worker_main(void *arg) {
@@ -238,9 +217,57 @@ static void *worker_main(void *arg) {
 
     pthread_mutex_lock(&pl->lock);
     b->verified = true;
-    pthread_cond_broadcast(&pl->cond_done);
+    pthread_cond_signal(&pl->cond_done);   /* only the main thread waits on it */
     pthread_mutex_unlock(&pl->lock);
   }
+}
+
+/* The main thread reads datagrams into batches and, between batches, reports the verified ones
+ * in order; it blocks only when every batch is in flight. Fewer threads than a separate reader
+ * and reporter means fewer wake-ups and cache transfers. */
+static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt, an_report *rep,
+                            an_run_result *res) {
+  progress pg;
+  progress_init(&pg, opt->progress);
+  cap_datagram dg;
+  nta_diag err = { { 0 } };
+  cap_next_status st = CAP_NEXT_DATAGRAM;
+  while (st == CAP_NEXT_DATAGRAM) {
+    batch *b = try_take_free(pl);
+    if (!b) {
+      consume_head(pl, rep, true);
+      continue;
+    }
+    while (b->n < BATCH_RECORDS) {
+      st = cap_reader_next(rd, &dg, &err);
+      if (st != CAP_NEXT_DATAGRAM) break;
+      if (dg.captured_len > BATCH_ARENA) dg.captured_len = BATCH_ARENA;  /* UDP never gets here */
+      if (BATCH_ARENA - b->arena_used < dg.captured_len) {
+        /* Arena full: this datagram starts the next batch. */
+        submit(pl, b);
+        while (!(b = try_take_free(pl))) consume_head(pl, rep, true);
+      }
+      uint8_t *copy = b->arena + b->arena_used;
+      memcpy(copy, dg.payload, dg.captured_len);
+      b->arena_used += (dg.captured_len + 7u) & ~(size_t)7u;
+      if (b->arena_used > BATCH_ARENA) b->arena_used = BATCH_ARENA;
+      record_from_datagram(&b->recs[b->n++], &dg, copy);
+      progress_tick(&pg, rd);
+    }
+    if (b->n > 0) {
+      submit(pl, b);
+    } else {
+      pthread_mutex_lock(&pl->lock);
+      b->next = pl->free_list;
+      pl->free_list = b;
+      pthread_mutex_unlock(&pl->lock);
+    }
+    while (consume_head(pl, rep, false)) {}
+  }
+  while (consume_head(pl, rep, true)) {}
+  progress_end(&pg);
+  res->status = st;
+  if (st == CAP_NEXT_ERROR) snprintf(res->error, sizeof res->error, "%s", err.msg);
 }
 
 static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
@@ -250,12 +277,8 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   pipeline pl;
   memset(&pl, 0, sizeof pl);
   pthread_mutex_init(&pl.lock, NULL);
-  pthread_cond_init(&pl.cond_free, NULL);
   pthread_cond_init(&pl.cond_work, NULL);
   pthread_cond_init(&pl.cond_done, NULL);
-  pl.rd = rd;
-  pl.opt = opt;
-  pl.res = res;
   pl.order_cap = nbatches;
   pl.order = calloc(nbatches, sizeof *pl.order);
   batch **all = calloc(nbatches, sizeof *all);
@@ -276,44 +299,19 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   pl.order_cap = made;
 
   unsigned started = 0;
-  for (; started < nworkers; started++) {
-    args[started].pl = &pl;
-    args[started].kr = kr ? nta_keyring_clone(kr) : NULL;
-    if (pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
-      nta_keyring_destroy(args[started].kr);
-      break;
-    }
-  }
-  pthread_t reader;
-  bool reader_ok = made >= 2 && started > 0 &&
-                   pthread_create(&reader, NULL, reader_main, &pl) == 0;
-
-  if (reader_ok) {
-    /* In-order stage: take the oldest batch once it is verified. */
-    for (;;) {
-      pthread_mutex_lock(&pl.lock);
-      while (!(pl.order_count > 0 && pl.order[pl.order_head]->verified) &&
-             !(pl.reader_done && pl.order_count == 0))
-        pthread_cond_wait(&pl.cond_done, &pl.lock);
-      if (pl.order_count == 0) {
-        pthread_mutex_unlock(&pl.lock);
+  if (made >= 2) {
+    for (; started < nworkers; started++) {
+      args[started].pl = &pl;
+      args[started].kr = kr ? nta_keyring_clone(kr) : NULL;
+      if ((kr && !args[started].kr) ||
+          pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
+        nta_keyring_destroy(args[started].kr);
         break;
       }
-      batch *b = pl.order[pl.order_head];
-      pthread_mutex_unlock(&pl.lock);
-
-      for (size_t i = 0; i < b->n; i++) an_report_packet(rep, &b->recs[i]);
-
-      pthread_mutex_lock(&pl.lock);
-      pl.order_head = (pl.order_head + 1) % pl.order_cap;
-      pl.order_count--;
-      b->next = pl.free_list;
-      pl.free_list = b;
-      pthread_cond_signal(&pl.cond_free);
-      pthread_mutex_unlock(&pl.lock);
     }
-    pthread_join(reader, NULL);
   }
+  bool threaded = started > 0;
+  if (threaded) read_and_report(&pl, rd, opt, rep, res);
 
   pthread_mutex_lock(&pl.lock);
   pl.shutdown = true;
@@ -330,11 +328,10 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   free(tids);
   free(pl.order);
   pthread_mutex_destroy(&pl.lock);
-  pthread_cond_destroy(&pl.cond_free);
   pthread_cond_destroy(&pl.cond_work);
   pthread_cond_destroy(&pl.cond_done);
 
-  if (!reader_ok) run_single(rd, kr, opt, rep, res);
+  if (!threaded) run_single(rd, kr, opt, rep, res);
 }
 
 void an_pipeline_run(cap_reader *rd, const nta_keyring *kr, const an_options *opt, an_report *rep,

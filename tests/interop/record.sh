@@ -10,6 +10,8 @@
 #                   plus a wrong secret, an untrusted key and an unknown key
 #   ntpq-mode6      ntpq (mode 6) with authenticated requests: MD5, SHA1, SHA256, SHA512, AES,
 #                   wrong secret, an error reply (bad association) and a refused :config
+#   mode6-truncated mode 6 requests with 20-byte truncated SHA256/384/512 MACs (mode6_client.py)
+#                   so ntpd signs its replies with long-digest keys, incl. error replies
 #   ntpsec-symmetric ntpd and chronyd as symmetric peers (mode 1) with key 33, a 128-hex-digit
 #                   SHA512 key (ntpsec uses only its first 32 bytes)
 #   chrony-plainkeys chronyd serves chronyd -Q clients from a keyfile without HEX:/ASCII:
@@ -219,6 +221,14 @@ ntpq-mode6)
   ntpq_auth 1 -c ":config logconfig =allall"         # error reply: not the controlkey
   ntpq_auth 2 -c ":config logconfig =allall"         # accepted write
   ntpq_auth 2 -c "reslist"                           # a longer reply
+  ;;
+mode6-truncated)
+  ntpd_conf "$work/ntp.conf" "trustedkey 2 3 20 32" "controlkey 3" "tos orphan 8 orphanwait 1"
+  start_ntpd ntpd "$work/ntp.conf"
+  wait_serving $NTPD_ADDR
+  log "mode 6 requests with truncated long-digest MACs"
+  timeout 30 python3 "$here/mode6_client.py" "$keys/ntpsec-server.keys" $NTPD_ADDR \
+    >>"$work/clients.log" 2>&1 || die "mode6_client.py failed: $(tail -3 "$work/clients.log")"
   ;;
 ntpsec-symmetric)
   # ntpd and chronyd as symmetric peers with key 33, a SHA512 key written as 128 hex digits:

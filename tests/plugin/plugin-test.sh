@@ -256,6 +256,21 @@ part_prefs() {
   echo "$got" | sed -n 1p | grep -q '\[MAC ok key 11 SHA1\]$' || fail "Info of a good frame: $(echo "$got" | sed -n 1p)"
   echo "$got" | sed -n 3p | grep -q '\[MAC BAD key 11\]$' || fail "Info of a bad frame: $(echo "$got" | sed -n 3p)"
   echo "$got" | sed -n 4p | grep -q 'server \[crypto-NAK\]$' || fail "Info of a crypto-NAK: $(echo "$got" | sed -n 4p)"
+  # Plain summary lines take the plugin's fast path (no field of ours referenced): the Info text
+  # must be the same as when the tree is built.
+  ts -r "$cases" -o "ntpauth.keyfile:$keys" >"$work/summary.out" 2>/dev/null
+  ts -r "$cases" -o "ntpauth.keyfile:$keys" -T fields -e _ws.col.Info >"$work/info.out" 2>/dev/null
+  python3 - "$work/summary.out" "$work/info.out" <<'EOF' || fail "summary lines and -T fields Info differ"
+import sys
+summary = open(sys.argv[1]).read().splitlines()
+info = open(sys.argv[2]).read().splitlines()
+bad = [i + 1 for i, (s, f) in enumerate(zip(summary, info)) if not s.endswith(f)]
+if len(summary) != len(info) or bad or not any("[MAC BAD key" in s for s in summary):
+    print(f"  {len(summary)} summary lines, {len(info)} Info fields, differing frames {bad[:10]}",
+          file=sys.stderr)
+    sys.exit(1)
+print(f"-- summary lines carry the same Info as the tree path ({len(info)} frames)")
+EOF
   expect_eq "request_in" "$(field $F_GOOD_REP ntpauth.request_in -o "ntpauth.keyfile:$keys")" $F_GOOD_REQ
   expect_eq "response_in" "$(field $F_GOOD_REQ ntpauth.response_in -o "ntpauth.keyfile:$keys")" $F_GOOD_REP
   expect_eq "downgrade finding" "$(field $F_DOWNGRADE ntpauth.finding -o "ntpauth.keyfile:$keys")" downgrade

@@ -569,9 +569,13 @@ static void shm_poll(rcl_clock *c, const struct timespec *now) {
   clock_add_sample(c, &s.sys, &s.ref, s.leap);
 }
 
-static int clock_precision(const rcl_clock *c) {
+static bool pps_active(const rcl_clock *c, const struct timespec *now) {
+  return c->pps_have_labelled && rcl_ts_diff(now, &c->pps_last_labelled) < RCL_PPS_ACTIVE_S + 1.0;
+}
+
+static int clock_precision(const rcl_clock *c, const struct timespec *now) {
   switch (c->type) {
-  case RCL_NMEA: return c->pps_have_labelled ? -20 : -10;
+  case RCL_NMEA: return pps_active(c, now) ? -20 : -10;
   case RCL_PPS: return -20;
   case RCL_DCF77: return -7;
   case RCL_SHM: return c->shm_precision;
@@ -589,7 +593,7 @@ static size_t build_candidates(rcl_set *set, const struct timespec *now, rcl_can
     const rcl_clock *c = &set->clocks[i];
     cand[i] = (rcl_candidate){.src = &c->src, .prefer = c->prefer, .noselect = c->noselect,
                               .usable = clock_usable(c, now), .refid = c->refid,
-                              .precision = clock_precision(c)};
+                              .precision = clock_precision(c, now)};
   }
   return set->count;
 }

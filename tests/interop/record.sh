@@ -12,8 +12,9 @@
 #                   wrong secret, an error reply (bad association) and a refused :config
 #   mode6-truncated mode 6 requests with 20-byte truncated SHA256/384/512 MACs (mode6_client.py)
 #                   so ntpd signs its replies with long-digest keys, incl. error replies
-#   ntpsec-symmetric ntpd and chronyd as symmetric peers (mode 1) with key 33, a 128-hex-digit
-#                   SHA512 key (ntpsec uses only its first 32 bytes)
+#   ntpsec-symmetric ntpd and chronyd both configured as `peer` with key 33, a 128-hex-digit
+#                   SHA512 key (ntpsec uses only its first 32 bytes); ntpsec 1.2.2 sends mode 3,
+#                   chronyd mode 1 and answers ntpd with mode 4
 #   chrony-plainkeys chronyd serves chronyd -Q clients from a keyfile without HEX:/ASCII:
 #                   prefixes (long ASCII secrets, one that looks like hex)
 #   chrony-server   chronyd serves ntpsec ntpd (SHA1, AES), chronyd -Q (NTPv3 full-length
@@ -211,6 +212,8 @@ ntpsec-server)
   chrony_q $NTPD_ADDR 32 version 4
   chrony_q $NTPD_ADDR 3            # chrony picks NTPv3 + full 32-byte SHA256: ntpd drops it
   chrony_q $NTPD_ADDR 32           # NTPv3 + full 64-byte SHA512: ntpd drops it
+  dig "$ck" 2 ::1                  # the same over IPv6
+  chrony_q ::1 6
   ;;
 ntpq-mode6)
   ntpd_conf "$work/ntp.conf" "trustedkey 1 2 3 5 8 32" "controlkey 2" "tos orphan 8 orphanwait 1"
@@ -221,6 +224,8 @@ ntpq-mode6)
   ntpq_auth 1 -c ":config logconfig =allall"         # error reply: not the controlkey
   ntpq_auth 2 -c ":config logconfig =allall"         # accepted write
   ntpq_auth 2 -c "reslist"                           # a longer reply
+  ntpq_auth 2 -c "ifstats"                           # 2 fragments (MORE bit), each signed
+  ntpq_auth 2 -c "mrulist"                           # nonce exchange, long request
   ;;
 mode6-truncated)
   ntpd_conf "$work/ntp.conf" "trustedkey 2 3 20 32" "controlkey 3" "tos orphan 8 orphanwait 1"

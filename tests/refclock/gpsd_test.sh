@@ -27,7 +27,8 @@ cleanup() {
   for p in $pids; do kill "$p" 2>/dev/null; done
   sleep 0.3
   for p in $pids; do kill -9 "$p" 2>/dev/null; done
-  for k in 0x4e545030 0x4e545031; do ipcrm -M $k 2>/dev/null; done
+  # gpsd attaches NTP0-NTP7; the namespace dies with us anyway, but leave nothing behind.
+  for u in 0 1 2 3 4 5 6 7; do ipcrm -M 0x4e54503$u 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT

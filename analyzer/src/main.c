@@ -134,12 +134,12 @@ int main(int argc, char **argv) {
       "No colours (also when NO_COLOR is set or stdout is not a terminal)", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_rest, NULL,
-      "CAPTURE... | -i IFACE [BPF-FILTER...]" },
+      "CAPTURE..." },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
 
   setlocale(LC_CTYPE, "");   /* help text in the terminal's charset; numbers stay C-locale */
-  GOptionContext *ctx = g_option_context_new(NULL);
+  GOptionContext *ctx = g_option_context_new("| -i IFACE [BPF-FILTER...]");
   g_option_context_set_summary(ctx,
       "Verify the MACs of every NTP packet in pcap/pcapng captures against ntpd, ntpsec or\n"
       "chrony keyfiles, pair requests with replies and report downgrades, key mismatches,\n"

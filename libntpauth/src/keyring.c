@@ -206,7 +206,7 @@ nta_keyring *nta_keyring_clone(const nta_keyring *kr) {
     }
     c->keys[c->n++] = k;
   }
-  memcpy(c->trust, kr->trust, kr->n_trust * sizeof *c->trust);
+  if (kr->n_trust) memcpy(c->trust, kr->trust, kr->n_trust * sizeof *c->trust);
   c->n_trust = c->cap_trust = kr->n_trust;
   if (c->cap_trust == 0) c->cap_trust = 1;
   c->has_trust = kr->has_trust;

@@ -58,6 +58,11 @@ typedef struct {
 
 #define NTA_MAX_FINDINGS_PER_PACKET 4
 
+/* Timing of a matched reply: T1 = capture time of the request, T2/T3 = the reply's receive and
+ * transmit timestamps, T4 = capture time of the reply; offset = ((T2-T1)+(T3-T4))/2 and
+ * delay = (T4-T1)-(T3-T2). The offset is the server's clock minus the capturing host's clock
+ * (the client's when captured there), and stays right for clients that randomise the request's
+ * transmit timestamp (chrony). No timing for KoD replies (their timestamps are undefined). */
 typedef struct {
   bool is_reply;           /* mode 2 or 4 (answer to mode 1 / 3) */
   bool matched;            /* a reply that matched a request */
@@ -75,7 +80,9 @@ nta_exchange *nta_exchange_create(size_t max_entries, uint32_t max_age_sec);
 void nta_exchange_destroy(nta_exchange *ex);
 
 /* Feed packets in capture order. Fills `out`. Shared-key and MD5 findings are reported once per
- * key (the first time they become true). */
+ * key (the first time they become true). Replay: a request whose (client, server, transmit
+ * timestamp) is still in the table, or a second reply to one request with the same transmit
+ * timestamp. Malformed packets and modes 6/7 are ignored. No allocation. */
 void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exchange_result *out);
 
 /* Findings about the keyfile itself (weak keys). Returns how many were written. */

@@ -15,6 +15,7 @@
 struct nta_key {
   uint32_t id;
   nta_mac *mac;
+  nta_mac *alt_mac;   /* ntpsec's reading where it differs from ntpd's (auto-detected files) */
   char type_text[KEY_TYPE_TEXT_MAX];
   char source[KEY_SOURCE_MAX];
   uint8_t *secret;
@@ -34,6 +35,7 @@ struct nta_keyring {
 
 uint32_t nta_key_id(const nta_key *k) { return k->id; }
 nta_mac *nta_key_mac(const nta_key *k) { return k->mac; }
+nta_mac *nta_key_alt_mac(const nta_key *k) { return k->alt_mac; }
 const char *nta_key_alg_name(const nta_key *k) { return nta_mac_name(k->mac); }
 const char *nta_key_type_text(const nta_key *k) { return k->type_text; }
 size_t nta_key_secret_len(const nta_key *k) { return k->secret_len; }
@@ -44,6 +46,7 @@ const char *nta_key_label(const nta_key *k) { return k->label; }
 static void key_destroy(nta_key *k) {
   if (!k) return;
   nta_mac_destroy(k->mac);
+  nta_mac_destroy(k->alt_mac);
   if (k->secret) OPENSSL_cleanse(k->secret, k->secret_len);
   free(k->secret);
   free(k);
@@ -118,6 +121,16 @@ const nta_key *nta_keyring_find(const nta_keyring *kr, uint32_t id) {
 }
 
 size_t nta_keyring_count(const nta_keyring *kr) { return kr ? kr->n : 0; }
+
+void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt) {
+  nta_key *k = (nta_key *)nta_keyring_find(kr, id);
+  if (!k) {
+    nta_mac_destroy(alt);
+    return;
+  }
+  nta_mac_destroy(k->alt_mac);
+  k->alt_mac = alt;
+}
 
 const nta_key *nta_keyring_key_at(const nta_keyring *kr, size_t i) {
   return kr && i < kr->n ? kr->keys[i] : NULL;
@@ -205,6 +218,7 @@ nta_keyring *nta_keyring_clone(const nta_keyring *kr) {
       goto fail;
     }
     c->keys[c->n++] = k;
+    if (src->alt_mac && !(k->alt_mac = nta_mac_clone(src->alt_mac))) goto fail;
   }
   if (kr->n_trust) memcpy(c->trust, kr->trust, kr->n_trust * sizeof *c->trust);
   c->n_trust = c->cap_trust = kr->n_trust;

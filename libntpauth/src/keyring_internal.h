@@ -31,4 +31,9 @@ nta_status keyring_insert(nta_keyring *kr, uint32_t id, const char *type_text, n
                           const uint8_t *secret, size_t secret_len, const char *source,
                           bool *replaced);
 
+/* Gives key `id` a second MAC state (another daemon's reading of the same key text) that
+ * verification tries when the first does not match. Takes ownership of `alt` (destroyed when
+ * there is no such key). */
+void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt);
+
 #endif

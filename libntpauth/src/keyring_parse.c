@@ -93,6 +93,20 @@ static bool next_line(line_iter *it, char *buf, bool *too_long, bool *has_nul) {
   return true;
 }
 
+static bool is_hex_digit(char ch) {
+  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+/* True for a key field that ntpd/ntpsec would read as hex (more than 20 characters before any
+ * '#') but that holds a character that is not a hex digit. */
+static bool ntpd_key_not_hex(const char *key) {
+  size_t len = strcspn(key, "#");
+  if (len <= NTPD_ASCII_MAX) return false;
+  for (size_t i = 0; i < len; i++)
+    if (!is_hex_digit(key[i])) return true;
+  return false;
+}
+
 nta_dialect nta_keyring_detect_dialect(const char *text, size_t len) {
   line_iter it = {.text = text, .len = text ? len : 0};
   char *line = malloc(LINE_MAX_CHARS);
@@ -115,6 +129,10 @@ nta_dialect nta_keyring_detect_dialect(const char *text, size_t len) {
     unsigned long long id;
     if (fields == 2) d = NTA_DIALECT_CHRONY;
     if (fields >= 1 && parse_key_id(t.tok[0], &id) && id > NTPD_MAX_ID) d = NTA_DIALECT_CHRONY;
+    /* ntpd and ntpsec take a key of more than 20 characters as hex; one that is not hex is no
+     * key of theirs (Classic rejects the file, ntpsec skips the key), while chrony reads any
+     * prefix-less key as ASCII: such a line means a chrony keyfile without prefixes. */
+    if (fields >= 3 && ntpd_key_not_hex(t.tok[2])) d = NTA_DIALECT_CHRONY;
   }
   free(line);
   return d;
@@ -228,6 +246,7 @@ typedef struct {
   const char *name;
   unsigned lineno;
   nta_dialect dialect;
+  bool detected;      /* dialect came from AUTO detection: ntpd may also mean ntpsec */
   nta_diags *diags;
   nta_status fatal;   /* out of memory */
 } parse_ctx;
@@ -251,10 +270,46 @@ static bool chrony_knows_type(const char *t) {
   return false;
 }
 
+/* With an auto-detected ntpd-style file, ntpd and ntpsec may read one hex key differently
+ * (odd digit count: Classic pads the last nibble, ntpsec drops it; more than 64 digits: Classic
+ * uses up to 64 bytes, ntpsec the first 32). Real ntpsec peers use their reading, Classic peers
+ * theirs, and the file does not say which daemon it is for: keep ntpsec's reading as an
+ * alternate that verification also tries. Returns the alternate MAC or NULL. */
+static nta_mac *ntpsec_alternate(parse_ctx *c, uint32_t id, const char *type, const char *key_text,
+                                 const uint8_t *secret, long n) {
+  if (!c->detected || c->dialect != NTA_DIALECT_NTPD) return NULL;
+  uint8_t alt[KEY_SECRET_MAX];
+  char why[160] = "", warn[160] = "";
+  long m = keyring_decode_secret(key_text, NTA_DIALECT_NTPSEC, alt, why, sizeof why, warn,
+                                 sizeof warn);
+  nta_mac *mac = NULL;
+  if (m >= 0 && (m != n || memcmp(alt, secret, (size_t)m) != 0)) {
+    nta_diag merr;
+    mac = nta_mac_create(type, alt, (size_t)m, &merr);
+    if (mac)
+      LINE_DIAG(c, NTA_DIAG_NOTE, "key %u: ntpd reads this key as %ld bytes, ntpsec as %ld; "
+                "both readings are tried", id, n, m);
+  }
+  OPENSSL_cleanse(alt, sizeof alt);
+  return mac;
+}
+
 static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key_text) {
   uint8_t secret[KEY_SECRET_MAX];
   char why[160] = "", warn[160] = "";
   long n = keyring_decode_secret(key_text, c->dialect, secret, why, sizeof why, warn, sizeof warn);
+  if (n < 0 && c->detected && c->dialect == NTA_DIALECT_NTPD) {
+    /* e.g. more than 128 hex digits: too long for Classic, ntpsec uses the first 64 */
+    char why2[160] = "", warn2[160] = "";
+    long m = keyring_decode_secret(key_text, NTA_DIALECT_NTPSEC, secret, why2, sizeof why2,
+                                   warn2, sizeof warn2);
+    if (m >= 0) {
+      LINE_DIAG(c, NTA_DIAG_WARNING, "key %u: %s; read as ntpsec does (%s)", id, why,
+                warn2[0] ? warn2 : "ntpsec accepts it");
+      n = m;
+      warn[0] = '\0';
+    }
+  }
   if (n < 0) {
     LINE_DIAG(c, NTA_DIAG_ERROR, "key %u: %s, key skipped%s", id, why, ntpd_rejects_file(c));
     return;
@@ -279,13 +334,16 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
   char old_source[KEY_SOURCE_MAX] = "";
   if (old) snprintf(old_source, sizeof old_source, "%s", nta_key_source(old));
   bool replaced;
+  nta_mac *alt = ntpsec_alternate(c, id, type, key_text, secret, n);
   nta_status st = keyring_insert(c->kr, id, type, mac, secret, (size_t)n, source, &replaced);
   OPENSSL_cleanse(secret, sizeof secret);
   if (st != NTA_OK) {
     nta_mac_destroy(mac);
+    nta_mac_destroy(alt);
     c->fatal = st;
     return;
   }
+  if (alt) keyring_set_alternate(c->kr, id, alt);   /* takes ownership */
   if (replaced)
     LINE_DIAG(c, NTA_DIAG_WARNING, "key %u defined again, replaces the one from %s", id, old_source);
 }
@@ -358,11 +416,13 @@ static void parse_chrony_line(parse_ctx *c, char *line) {
 nta_status keyring_parse_text(nta_keyring *kr, const char *name, const char *text, size_t len,
                               nta_dialect dialect, nta_dialect *used_dialect, nta_diags *diags,
                               nta_diag *err) {
-  if (dialect == NTA_DIALECT_AUTO) dialect = nta_keyring_detect_dialect(text, len);
+  bool detected = dialect == NTA_DIALECT_AUTO;
+  if (detected) dialect = nta_keyring_detect_dialect(text, len);
   if (used_dialect) *used_dialect = dialect;
   char *line = malloc(LINE_MAX_CHARS);
   if (!line) return nta_diag_set(err, NTA_ERR_NOMEM, "%s: out of memory", name);
-  parse_ctx c = {.kr = kr, .name = name, .dialect = dialect, .diags = diags, .fatal = NTA_OK};
+  parse_ctx c = {.kr = kr, .name = name, .dialect = dialect, .detected = detected,
+                 .diags = diags, .fatal = NTA_OK};
   line_iter it = {.text = text, .len = len};
   bool too_long, has_nul;
   while (c.fatal == NTA_OK && next_line(&it, line, &too_long, &has_nul)) {

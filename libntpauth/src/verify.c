@@ -134,6 +134,14 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   size_t n = nta_mac_compute(mac, buf, s->mac_offset, computed);
   bool ok = n >= s->digest_len && nta_ct_equal(computed, nta_split_digest(s, buf), s->digest_len);
   if (!ok && n >= s->digest_len) memcpy(r->expected, computed, s->digest_len);
+  nta_mac *alt = nta_key_alt_mac(key);
+  bool by_alt = false;
+  if (!ok && alt) {   /* ntpsec's reading of the key text (same algorithm and lengths) */
+    uint8_t alt_computed[NTA_MAC_MAX];
+    size_t m = nta_mac_compute(alt, buf, s->mac_offset, alt_computed);
+    ok = by_alt = m >= s->digest_len &&
+                  nta_ct_equal(alt_computed, nta_split_digest(s, buf), s->digest_len);
+  }
   if (!trusted) {
     r->verdict = NTA_V_UNTRUSTED_KEY;
     set_reason(r, "key %u not trusted (MAC %s)", s->key_id, ok ? "correct" : "incorrect");
@@ -141,7 +149,11 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   }
   if (ok) {
     r->verdict = NTA_V_GOOD;
-    good_reason(r, key);
+    if (by_alt)
+      set_reason(r, "%s%s, key as ntpsec reads it", nta_key_label(key),
+                 r->truncated ? ", truncated digest" : "");
+    else
+      good_reason(r, key);
     return RANK_GOOD;
   }
   r->verdict = NTA_V_BAD_MAC;

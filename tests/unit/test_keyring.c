@@ -231,6 +231,11 @@ static void test_detect(void) {
     {"! only comments\n% here\n", NTA_DIALECT_NTPD},
     {"# HEX: in a comment\n1 MD5 abc # ASCII:x\n", NTA_DIALECT_NTPD},
     {"1 MD5 abc x HEX:00\n", NTA_DIALECT_NTPD},
+    /* a prefix-less chrony key: over 20 characters and not hex, so no ntpd/ntpsec key */
+    {"1 SHA1 correct-horse-battery-staple-01\n", NTA_DIALECT_CHRONY},
+    {"1 SHA1 0123456789abcdef0123456789abcdef\n", NTA_DIALECT_NTPD},
+    {"1 MD5 abcdefghijklmnopqrst\n", NTA_DIALECT_NTPD},
+    {"1 MD5 0123456789abcdef0123456789#comment-not-hex\n", NTA_DIALECT_NTPD},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
     g_assert_cmpint(nta_keyring_detect_dialect(cases[i].text, strlen(cases[i].text)), ==,

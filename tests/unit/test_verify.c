@@ -3,6 +3,7 @@
  * length in NTPv4, chrony's full SHA256 in NTPv3, ntpdig's full SHA256 in NTPv4, mode 6
  * padding), and nta_sign round trips. */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ntpauth/verify.h"
@@ -470,6 +471,56 @@ static void test_names(void) {
   g_assert_false(nta_verdict_from_name(NULL, NULL));
 }
 
+/* Real packets from ntpsec 1.2.2 (tests/interop captures). Keys written as an odd number of
+ * hex digits or more than 64 digits: ntpsec reads them differently from Classic ntpd, and an
+ * auto-detected ntpd-style keyfile must accept ntpsec's own MACs. */
+static void verify_hex(const nta_keyring *kr, const char *hex, nta_verdict want) {
+  uint8_t buf[128];
+  size_t n = strlen(hex) / 2;
+  g_assert_cmpuint(n, <=, sizeof buf);
+  for (size_t i = 0; i < n; i++) {
+    unsigned v;
+    g_assert_cmpint(sscanf(hex + 2 * i, "%2x", &v), ==, 1);
+    buf[i] = (uint8_t)v;
+  }
+  nta_packet pkt;
+  nta_packet_parse(buf, n, n, &pkt);
+  nta_verify_result res;
+  g_assert_cmpstr(nta_verdict_name(nta_verify(kr, &pkt, buf, &res)), ==, nta_verdict_name(want));
+}
+
+static void test_ntpsec_key_reading(void) {
+  static const char keys[] =
+      "33 SHA512 e16dce8ee4f8fa4722ad1371cb327c89b83a3afa7a41fa302f750ae7ffa56eaa23aff9b578f564c7"
+      "ef97cbe35683328bcfee0c572d6c4c13610f865d5461ae50\n"
+      "34 SHA1 be986eb50de8da01685c3a74ab2bee7a9a20be967\n";
+  /* ntpd's reply signed with key 34 (ntpsec-server.pcap frame 20) */
+  static const char reply34[] =
+      "240800e800000000000000007f0000010000000000000000eeb3fb17c0f33000eeb3fb17c10caf98eeb3fb17"
+      "c4632d8c0000002226ee4bde6ed3501cf653bc35ec5ea92c7759e210";
+  /* ntpd's request with key 33, SHA512 truncated to 20 (ntpsec-symmetric.pcap frame 3) */
+  static const char req33[] =
+      "230000200000000000000000000000000000000000000000000000000000000000000000000000002b02da4c"
+      "48449b7400000021af4fa7e39c7e61978f3f19beb3b6c3a2b004f017";
+  const nta_dialect dialects[] = {NTA_DIALECT_AUTO, NTA_DIALECT_NTPSEC, NTA_DIALECT_NTPD};
+  const nta_verdict want[] = {NTA_V_GOOD, NTA_V_GOOD, NTA_V_BAD_MAC};
+  for (size_t i = 0; i < G_N_ELEMENTS(dialects); i++) {
+    nta_keyring *kr = nta_keyring_create();
+    nta_diags ds;
+    nta_diags_clear(&ds);
+    nta_diag err;
+    g_assert_cmpint(nta_keyring_load_text(kr, "k", keys, strlen(keys), dialects[i], NULL, &ds,
+                                          &err), ==, NTA_OK);
+    g_assert_cmpuint(nta_keyring_count(kr), ==, 2);
+    verify_hex(kr, reply34, want[i]);
+    verify_hex(kr, req33, want[i]);
+    nta_keyring *clone = nta_keyring_clone(kr);
+    verify_hex(clone, reply34, want[i]);
+    nta_keyring_destroy(clone);
+    nta_keyring_destroy(kr);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/verify/good", test_good);
@@ -489,5 +540,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/verify/split/ranking", test_split_ranking);
   g_test_add_func("/verify/sign", test_sign);
   g_test_add_func("/verify/names", test_names);
+  g_test_add_func("/verify/ntpsec-key-reading", test_ntpsec_key_reading);
   return g_test_run();
 }

@@ -76,6 +76,7 @@ typedef struct {
 typedef struct {
   nta_packet pkt;
   nta_verify_result vr;
+  bool skip_reason;       /* -q prints no per-packet reason: do not copy it into records */
 } an_scratch;
 
 /* Parses and verifies rec->payload into rec->pkt/vr. `kr` may be NULL (no keys). */

@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
     { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
       "Output format: text (default), jsonl, json or csv", "FMT" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads,
-      "Verify with N worker threads (files only; output order is kept; default 1)", "N" },
+      "Verify on N threads, this one included (files only; output order is kept; default 1)", "N" },
     { "no-color", 0, 0, G_OPTION_ARG_NONE, &opt_no_color,
       "No colours (also when NO_COLOR is set or stdout is not a terminal)", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },

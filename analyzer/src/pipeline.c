@@ -1,10 +1,11 @@
 /* pipeline.c - reading, verifying and reporting datagrams, on one thread or several.
  *
  * One thread: read a datagram, parse, verify, report; nothing is copied.
- * Several (--threads N): the main thread copies datagrams into fixed batches, N workers parse and
- * verify whole batches (each with its own keyring clone: MAC contexts are not thread-safe), and
- * the main thread, between batches, takes them back in the order they were read, so pairing,
- * counters and output see exactly the sequence a single thread would. Batches are allocated once and recycled:
+ * Several (--threads N): the main thread copies datagrams into fixed batches, N - 1 workers parse
+ * and verify whole batches (each with its own keyring clone: MAC contexts are not thread-safe),
+ * and the main thread, between batches, takes them back in the order they were read, so pairing,
+ * counters and output see exactly the sequence a single thread would. When every batch is in
+ * flight the main thread verifies a queued batch itself instead of sleeping: N threads, N cores. Batches are allocated once and recycled:
  * memory does not depend on the capture size. */
 #include "analyze.h"
 
@@ -38,6 +39,10 @@ void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   vf->key_id = v->key_id;
   vf->digest_len = v->digest_len;
   vf->algorithm = v->algorithm;
+  if (sc->skip_reason) {
+    vf->reason[0] = '\0';
+    return;
+  }
   size_t n = strnlen(v->reason, sizeof vf->reason - 1);
   memcpy(vf->reason, v->reason, n);
   vf->reason[n] = '\0';
@@ -103,6 +108,7 @@ static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *
     snprintf(res->error, sizeof res->error, "out of memory");
     return;
   }
+  sc->skip_reason = opt->quiet;
   progress pg;
   progress_init(&pg, opt->progress);
   cap_datagram dg;
@@ -140,6 +146,8 @@ typedef struct {
   batch **order;               /* submitted batches in read order (ring) */
   size_t order_cap, order_head, order_count;
   bool shutdown;
+  bool main_waiting;           /* the main thread sleeps on cond_done */
+  unsigned workers_idle;       /* workers sleeping on cond_work */
 } pipeline;
 
 typedef struct {
@@ -147,6 +155,33 @@ typedef struct {
   nta_keyring *kr;             /* this worker's clone (or NULL: no keys) */
   an_scratch scratch;
 } worker_arg;
+
+/* The main thread's own verifying state: it verifies queued batches itself rather than sleep. */
+typedef struct {
+  const nta_keyring *kr;
+  an_scratch *scratch;
+} helper;
+
+static void verify_batch(batch *b, const nta_keyring *kr, an_scratch *sc) {
+  for (size_t i = 0; i < b->n; i++) an_record_verify(kr, &b->recs[i], sc);
+}
+
+/* Unlocked: the caller holds pl->lock. */
+static batch *pop_work(pipeline *pl) {
+  batch *b = pl->work_head;
+  if (b) {
+    pl->work_head = b->next;
+    if (!pl->work_head) pl->work_tail = NULL;
+  }
+  return b;
+}
+
+static void mark_verified(pipeline *pl, batch *b) {
+  pthread_mutex_lock(&pl->lock);
+  b->verified = true;
+  if (pl->main_waiting) pthread_cond_signal(&pl->cond_done);   /* only the main thread waits */
+  pthread_mutex_unlock(&pl->lock);
+}
 
 /* A free batch, or NULL when all are in flight. */
 static batch *try_take_free(pipeline *pl) {
@@ -169,7 +204,7 @@ static void submit(pipeline *pl, batch *b) {
   pl->work_tail = b;
   pl->order[(pl->order_head + pl->order_count) % pl->order_cap] = b;
   pl->order_count++;
-  pthread_cond_signal(&pl->cond_work);
+  if (pl->workers_idle) pthread_cond_signal(&pl->cond_work);
   pthread_mutex_unlock(&pl->lock);
 }
 
@@ -177,9 +212,12 @@ static void submit(pipeline *pl, batch *b) {
  * does so when the batch is already done. Returns false when there was nothing to report. */
 static bool consume_head(pipeline *pl, an_report *rep, bool wait) {
   pthread_mutex_lock(&pl->lock);
-  if (wait)
+  if (wait) {
+    pl->main_waiting = true;
     while (pl->order_count > 0 && !pl->order[pl->order_head]->verified)
       pthread_cond_wait(&pl->cond_done, &pl->lock);
+    pl->main_waiting = false;
+  }
   if (pl->order_count == 0 || !pl->order[pl->order_head]->verified) {
     pthread_mutex_unlock(&pl->lock);
     return false;
@@ -198,35 +236,48 @@ static bool consume_head(pipeline *pl, an_report *rep, bool wait) {
   return true;
 }
 
+/* The main thread verifies one queued batch itself. Returns false when none is queued. */
+static bool help_verify(pipeline *pl, const helper *h) {
+  pthread_mutex_lock(&pl->lock);
+  batch *b = pop_work(pl);
+  pthread_mutex_unlock(&pl->lock);
+  if (!b) return false;
+  verify_batch(b, h->kr, h->scratch);
+  mark_verified(pl, b);
+  return true;
+}
+
+/* Makes progress when every batch is in flight: report what is done, else verify a queued
+ * batch, else sleep until the oldest one is verified. */
+static void make_progress(pipeline *pl, an_report *rep, const helper *h) {
+  if (consume_head(pl, rep, false)) return;
+  if (help_verify(pl, h)) return;
+  consume_head(pl, rep, true);
+}
+
 static void *worker_main(void *arg) {
   worker_arg *wa = arg;
   pipeline *pl = wa->pl;
   for (;;) {
     pthread_mutex_lock(&pl->lock);
-    while (!pl->work_head && !pl->shutdown) pthread_cond_wait(&pl->cond_work, &pl->lock);
-    if (!pl->work_head) {
-      pthread_mutex_unlock(&pl->lock);
-      return NULL;
+    while (!pl->work_head && !pl->shutdown) {
+      pl->workers_idle++;
+      pthread_cond_wait(&pl->cond_work, &pl->lock);
+      pl->workers_idle--;
     }
-    batch *b = pl->work_head;
-    pl->work_head = b->next;
-    if (!pl->work_head) pl->work_tail = NULL;
+    batch *b = pop_work(pl);
     pthread_mutex_unlock(&pl->lock);
-
-    for (size_t i = 0; i < b->n; i++) an_record_verify(wa->kr, &b->recs[i], &wa->scratch);
-
-    pthread_mutex_lock(&pl->lock);
-    b->verified = true;
-    pthread_cond_signal(&pl->cond_done);   /* only the main thread waits on it */
-    pthread_mutex_unlock(&pl->lock);
+    if (!b) return NULL;
+    verify_batch(b, wa->kr, &wa->scratch);
+    mark_verified(pl, b);
   }
 }
 
 /* The main thread reads datagrams into batches and, between batches, reports the verified ones
- * in order; it blocks only when every batch is in flight. Fewer threads than a separate reader
- * and reporter means fewer wake-ups and cache transfers. */
+ * in order; when every batch is in flight it verifies a queued one itself, and sleeps only when
+ * the workers hold them all. So --threads N keeps N threads busy: N - 1 workers and this one. */
 static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt, an_report *rep,
-                            an_run_result *res) {
+                            const helper *h, an_run_result *res) {
   progress pg;
   progress_init(&pg, opt->progress);
   cap_datagram dg;
@@ -235,7 +286,7 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
   while (st == CAP_NEXT_DATAGRAM) {
     batch *b = try_take_free(pl);
     if (!b) {
-      consume_head(pl, rep, true);
+      make_progress(pl, rep, h);
       continue;
     }
     while (b->n < BATCH_RECORDS) {
@@ -245,7 +296,7 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
       if (BATCH_ARENA - b->arena_used < dg.captured_len) {
         /* Arena full: this datagram starts the next batch. */
         submit(pl, b);
-        while (!(b = try_take_free(pl))) consume_head(pl, rep, true);
+        while (!(b = try_take_free(pl))) make_progress(pl, rep, h);
       }
       uint8_t *copy = b->arena + b->arena_used;
       memcpy(copy, dg.payload, dg.captured_len);
@@ -264,7 +315,12 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
     }
     while (consume_head(pl, rep, false)) {}
   }
-  while (consume_head(pl, rep, true)) {}
+  /* Input done: help with what is still queued, report everything in order. */
+  for (;;) {
+    while (consume_head(pl, rep, false)) {}
+    if (help_verify(pl, h)) continue;
+    if (!consume_head(pl, rep, true)) break;
+  }
   progress_end(&pg);
   res->status = st;
   if (st == CAP_NEXT_ERROR) snprintf(res->error, sizeof res->error, "%s", err.msg);
@@ -272,8 +328,8 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
 
 static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
                         an_report *rep, an_run_result *res) {
-  unsigned nworkers = opt->threads;
-  size_t nbatches = 2 * (size_t)nworkers + 2;
+  unsigned nworkers = opt->threads - 1;   /* the main thread verifies too */
+  size_t nbatches = 2 * (size_t)opt->threads + 2;
   pipeline pl;
   memset(&pl, 0, sizeof pl);
   pthread_mutex_init(&pl.lock, NULL);
@@ -284,8 +340,9 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   batch **all = calloc(nbatches, sizeof *all);
   worker_arg *args = calloc(nworkers, sizeof *args);
   pthread_t *tids = calloc(nworkers, sizeof *tids);
-  if (!pl.order || !all || !args || !tids) {
-    free(pl.order); free(all); free(args); free(tids);
+  an_scratch *main_scratch = calloc(1, sizeof *main_scratch);
+  if (!pl.order || !all || !args || !tids || !main_scratch) {
+    free(pl.order); free(all); free(args); free(tids); free(main_scratch);
     run_single(rd, kr, opt, rep, res);
     return;
   }
@@ -302,6 +359,7 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   if (made >= 2) {
     for (; started < nworkers; started++) {
       args[started].pl = &pl;
+      args[started].scratch.skip_reason = opt->quiet;
       args[started].kr = kr ? nta_keyring_clone(kr) : NULL;
       if ((kr && !args[started].kr) ||
           pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
@@ -311,7 +369,9 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
     }
   }
   bool threaded = started > 0;
-  if (threaded) read_and_report(&pl, rd, opt, rep, res);
+  main_scratch->skip_reason = opt->quiet;
+  helper h = { .kr = kr, .scratch = main_scratch };
+  if (threaded) read_and_report(&pl, rd, opt, rep, &h, res);
 
   pthread_mutex_lock(&pl.lock);
   pl.shutdown = true;
@@ -326,6 +386,7 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   free(all);
   free(args);
   free(tids);
+  free(main_scratch);
   free(pl.order);
   pthread_mutex_destroy(&pl.lock);
   pthread_cond_destroy(&pl.cond_work);

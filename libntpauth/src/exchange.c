@@ -191,15 +191,21 @@ static void index_remove(nta_exchange *ex, size_t slot) {
   ex->index[hole].slot = 0;
 }
 
+/* Ring slot of the oldest entry. Without `%`: a division by a run-time value costs more than
+ * the rest of the bookkeeping of a packet (head < max_entries and count <= max_entries). */
+static size_t ring_oldest(const nta_exchange *ex) {
+  return ex->head >= ex->count ? ex->head - ex->count : ex->head + ex->max_entries - ex->count;
+}
+
 static void ring_drop_oldest(nta_exchange *ex) {
-  size_t oldest = (ex->head + ex->max_entries - ex->count) % ex->max_entries;
+  size_t oldest = ring_oldest(ex);
   index_remove(ex, oldest);
   ex->count--;
 }
 
 static void ring_expire(nta_exchange *ex, int64_t now_sec) {
   while (ex->count > 0) {
-    size_t oldest = (ex->head + ex->max_entries - ex->count) % ex->max_entries;
+    size_t oldest = ring_oldest(ex);
     if (now_sec - ex->ring[oldest].time_sec <= (int64_t)ex->max_age) break;
     ring_drop_oldest(ex);
   }
@@ -209,7 +215,7 @@ static void table_insert(nta_exchange *ex, const pair_entry *proto) {
   if (ex->count == ex->max_entries) ring_drop_oldest(ex);
   size_t slot = ex->head;
   ex->ring[slot] = *proto;
-  ex->head = (ex->head + 1) % ex->max_entries;
+  ex->head = ex->head + 1 == ex->max_entries ? 0 : ex->head + 1;
   ex->count++;
   size_t p = proto->tag & ex->index_mask;
   while (ex->index[p].slot != 0) p = (p + 1) & ex->index_mask;
@@ -376,7 +382,8 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
   bool uses_key = vr->has_key_id && (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNKNOWN_KEY ||
                                      vr->verdict == NTA_V_UNTRUSTED_KEY);
   /* algorithm is set only when the keyfile has the key. */
-  bool md5 = vr->has_key_id && vr->algorithm && strcmp(vr->algorithm, "MD5") == 0 &&
+  bool md5 = vr->has_key_id && vr->algorithm && vr->algorithm[0] == 'M' &&
+             strcmp(vr->algorithm, "MD5") == 0 &&
              (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNTRUSTED_KEY);
   if (!uses_key && !md5) return;
   key_usage *u = key_usage_get(ex, vr->key_id);

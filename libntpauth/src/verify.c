@@ -52,11 +52,6 @@ enum {
   RANK_GOOD = 5
 };
 
-typedef struct {
-  int rank;
-  nta_verify_result r;
-} candidate;
-
 static void set_reason(nta_verify_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_reason(nta_verify_result *r, const char *fmt, ...) {
   va_list ap;
@@ -243,15 +238,22 @@ nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8
     judge_split(kr, pkt, buf, 0, res);
     return res->verdict;
   }
-  candidate best = {.rank = -1};
-  candidate cur;
+  /* Each reading is judged into whichever of two buffers does not hold the best so far: no
+   * result (~300 bytes) is copied per reading, at most once at the end. */
+  nta_verify_result spare;
+  nta_verify_result *best = NULL, *cur = res;
+  int best_rank = -1;
   for (int i = 0; i < n; i++) {
-    result_init(&cur.r, pkt);
-    cur.rank = judge_split(kr, pkt, buf, i, &cur.r);
-    if (cur.rank > best.rank) best = cur;
-    if (best.rank == RANK_GOOD) break;   /* a key explains this reading: done */
+    if (cur != res || i > 0) result_init(cur, pkt);
+    int rank = judge_split(kr, pkt, buf, i, cur);
+    if (rank > best_rank) {
+      best_rank = rank;
+      best = cur;
+      cur = cur == res ? &spare : res;
+    }
+    if (best_rank == RANK_GOOD) break;   /* a key explains this reading: done */
   }
-  *res = best.r;
+  if (best != res) *res = *best;
   return res->verdict;
 }
 

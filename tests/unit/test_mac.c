@@ -317,10 +317,13 @@ static void test_no_alloc_per_compute(void) {
     long before = alloc_count;
     for (int r = 0; r < 100; r++) g_assert_cmpuint(nta_mac_compute(m, data, sizeof data, out), >, 0);
     long allocs = alloc_count - before;
-    /* CMAC re-inits its prepared context: nothing at all. OpenSSL 3.0's EVP_DigestInit_ex2()
-     * always frees and re-creates the provider's digest state, one allocation that no public
-     * 3.0 API avoids (copying a context allocates too); anything beyond that is our bug. */
-    long allowed = nta_mac_get_kind(m) == NTA_MAC_CMAC ? 0 : 100;
+    /* CMAC re-inits its prepared context, and MD5/SHA1/SHA2 copy a keyed low-level context
+     * (mac.c's fast path): nothing at all. For other digests OpenSSL 3.0's
+     * EVP_DigestInit_ex2() always frees and re-creates the provider's digest state, one
+     * allocation that no public 3.0 API avoids; anything beyond that is our bug. */
+    bool fast_path = strcmp(types[i].type, "MD5") == 0 || strncmp(types[i].type, "SHA", 3) == 0;
+    if (strncmp(types[i].type, "SHA3", 4) == 0) fast_path = false;
+    long allowed = nta_mac_get_kind(m) == NTA_MAC_CMAC || fast_path ? 0 : 100;
     if (allocs > allowed)
       g_error("%s: %ld OpenSSL allocations in 100 computes (at most %ld expected)", types[i].type,
               allocs, allowed);

@@ -70,6 +70,8 @@ measure /dev/null setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME
 ts_rate=$(rate "$best_s"); ts_kb=$best_kb; ts_s=$best_s; ts_cpu=$best_cpu
 
 echo
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs; above ~0.5 another job" \
+     "shares the cores: trust pkt/cpu-s, and the --threads ratio only on a quiet machine)"
 row "ntpauth-analyze -q" "$q_rate" "$q_kb" "$q_s" "$q_cpu"
 row "ntpauth-analyze -q --threads 2" "$t2_rate" "$t2_kb" "$t2_s" "$t2_cpu"
 row "ntpauth-analyze --format jsonl" "$j_rate" "$j_kb" "$j_s" "$j_cpu"
@@ -78,6 +80,7 @@ echo
 awk -v q="$q_rate" -v t2="$t2_rate" -v j="$j_rate" -v ts="$ts_rate" -v qk="$q_kb" -v tk="$ts_kb" \
     -v qc="$q_cpu" -v tc="$ts_cpu" -v n="$n" 'BEGIN {
   printf "ratio -q / tshark (CPU time):   %.1fx\n", tc / qc
+  printf "-q packets per CPU-second:      %.0f  (target >= 4000000 on one core)\n", n / qc
   printf "ratio -q / tshark:              %.1fx  (target ~70x)\n", q / ts
   printf "ratio --threads 2 / -q:         %.2fx  (target >= 1.7x)\n", t2 / q
   printf "ratio jsonl / tshark:           %.1fx\n", j / ts

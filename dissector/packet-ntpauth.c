@@ -78,6 +78,33 @@ static expert_field ei_finding[NTA_F_COUNT];
 
 static dissector_handle_t ntpauth_handle;
 
+/* The NTP locator. Finding the NTP bytes in the protocol tree would make Wireshark build a full
+ * tree for every packet of every protocol (that is what set_postdissector_wanted_hfids() does),
+ * which costs tshark more than all of the plugin's own work. Instead the plugin takes the
+ * built-in NTP dissector's place in the udp.port/tcp.port tables, calls it unchanged, and notes
+ * the tvb it was given; the postdissector then reads the message from that tvb. The locator is a
+ * protocol "in name only" whose parent is NTP: it adds no layer (frame.protocols and the tree stay
+ * exactly as before) and is enabled exactly when NTP is. Where NTP is reached without the
+ * locator (Decode As to NTP on another port, a changed ntp.udp.port preference) the init routine
+ * asks for the tree again and the postdissector falls back to finding the "ntp" item in it.
+ *
+ * The note of what the locator saw: the postdissector runs at the end of every dissection (while
+ * ntpauth is enabled, which the locator checks) and takes the note first thing, so a note never
+ * outlives its dissection and its tvb. A static rather than p_add_proto_data(), because this
+ * runs for every NTP packet (the proto-data list costs a few hundred instructions a packet). */
+typedef struct {
+  tvbuff_t *tvb;          /* NULL: nothing noted */
+  const packet_info *pinfo;
+  guint32 frame;
+} ntp_note;
+static ntp_note noted;
+static protocol_t *ntpauth_protocol;
+static const char *const ntp_tables[] = { "udp.port", "tcp.port" };
+static int proto_ntp_locator = -1;
+static dissector_handle_t builtin_ntp_handle;   /* Wireshark's own NTP dissector */
+static dissector_handle_t locator_handle;
+static int tree_wanted = -1;                    /* what Wireshark was last told: -1 nothing yet */
+
 /* Capture-file state, rebuilt by the init routine for every file (and every re-dissection). */
 static nta_exchange *exchange;
 static guint32 first_ntp_frame;    /* where a keyfile problem is shown */
@@ -143,6 +170,28 @@ static guint udp_payload_len(proto_tree *tree, tvbuff_t *ds, gint ntp_start) {
   return len;
 }
 
+/* The built-in NTP dissector behind the locator: notes the tvb NTP is given (not inside an ICMP
+ * error, which quotes a packet rather than carrying one), then dissects it as always. */
+static int dissect_ntp_located(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+  if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(ntpauth_protocol)) {
+    noted.tvb = tvb;
+    noted.pinfo = pinfo;
+    noted.frame = pinfo->num;
+  }
+  int used = call_dissector_only(builtin_ntp_handle, tvb, pinfo, tree, data);
+  if (!used && noted.tvb == tvb)
+    noted.tvb = NULL;   /* NTP declined it */
+  return used;
+}
+
+/* The NTP tvb the locator noted in this dissection (NULL if none); clears the note. */
+static tvbuff_t *take_note(const packet_info *pinfo) {
+  tvbuff_t *tvb = noted.pinfo == pinfo && noted.frame == pinfo->num ? noted.tvb : NULL;
+  noted.tvb = NULL;
+  noted.pinfo = NULL;
+  return tvb;
+}
+
 /* The first "ntp" item of the tree: from the index of wanted fields when Wireshark kept one,
  * otherwise by walking the tree. */
 static field_info *first_ntp_item(proto_tree *tree) {
@@ -157,7 +206,21 @@ static field_info *first_ntp_item(proto_tree *tree) {
   return fi;
 }
 
-static bool locate_ntp(proto_tree *tree, packet_info *pinfo, ntp_location *loc) {
+/* `ntp_tvb`: what the locator recorded for this packet, or NULL. */
+static bool locate_ntp(tvbuff_t *ntp_tvb, proto_tree *tree, packet_info *pinfo,
+                       ntp_location *loc) {
+  if (ntp_tvb) {
+    loc->tvb = ntp_tvb;
+    loc->start = 0;
+    loc->captured = tvb_captured_length(ntp_tvb);
+    loc->wire = loc->captured;
+    /* A cut capture: the UDP dissector gave NTP the datagram's length as its reported length. */
+    if (pinfo->fd->cap_len < pinfo->fd->pkt_len && tvb_reported_length(ntp_tvb) > loc->captured)
+      loc->wire = tvb_reported_length(ntp_tvb);
+    return true;
+  }
+  if (!tree)
+    return false;
   field_info *fi = first_ntp_item(tree);
   if (!fi || !fi->ds_tvb || fi->start < 0 || fi->length < 0)
     return false;
@@ -322,57 +385,70 @@ static info_summary summarize(const nta_verify_result *vr) {
   return s;
 }
 
-/* Appends "<prefix><key ID><suffix>" without printf: this runs for every NTP packet. */
-static void append_key_info(packet_info *pinfo, const char *prefix, guint32 key_id,
-                            const char *suffix1, const char *suffix2, const char *suffix3) {
-  char buf[96];
+/* The Info text of a MAC verdict, "<prefix><key ID><suffix1><suffix2>]". Consecutive packets
+ * nearly always carry the same text, so the last one is kept and reused: this runs for every NTP
+ * packet. */
+typedef struct {
+  const char *prefix;     /* one of the literals in append_info */
+  guint32 key_id;
+  char algorithm[24];     /* a copy: the keyring (and its strings) can be rebuilt meanwhile */
+  char text[96];
+} key_info_text;
+
+static const char *key_info(const char *prefix, guint32 key_id, const char *algorithm) {
+  static key_info_text last;
+  const char *alg = algorithm ? algorithm : "";
+  if (last.prefix == prefix && last.key_id == key_id && strcmp(last.algorithm, alg) == 0)
+    return last.text;
+
   char digits[11];
-  size_t n = 0, d = sizeof digits;
+  size_t d = sizeof digits;
+  guint32 v = key_id;
   do {
-    digits[--d] = (char)('0' + key_id % 10);
-    key_id /= 10;
-  } while (key_id && d);
-  const char *parts[] = { prefix, NULL, suffix1, suffix2, suffix3 };
-  for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
-    const char *p = parts[i];
-    size_t len = p ? strlen(p) : sizeof digits - d;
-    if (!p)
-      p = digits + d;
-    if (n + len >= sizeof buf)
-      len = sizeof buf - 1 - n;
-    memcpy(buf + n, p, len);
-    n += len;
-  }
-  buf[n] = '\0';
-  col_append_str(pinfo->cinfo, COL_INFO, buf);
+    digits[--d] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v && d);
+  g_strlcpy(last.algorithm, alg, sizeof last.algorithm);
+  last.prefix = prefix;
+  last.key_id = key_id;
+  snprintf(last.text, sizeof last.text, "%s%.*s%s%s]", prefix, (int)(sizeof digits - d),
+           digits + d, *alg ? " " : "", alg);
+  if (strcmp(last.algorithm, alg) != 0)   /* too long to keep: never reuse it */
+    last.prefix = NULL;
+  return last.text;
+}
+
+/* One append with the length known (col_append_str walks the column text byte by byte twice). */
+static void info_append(packet_info *pinfo, const char *text) {
+  col_append_lstr(pinfo->cinfo, COL_INFO, text, COL_ADD_LSTR_TERMINATOR);
 }
 
 static void append_info(packet_info *pinfo, const info_summary *s) {
+  static const char ok[] = " [MAC ok key ", bad[] = " [MAC BAD key ", other[] = " [MAC key ";
   switch ((nta_verdict)s->verdict) {
   case NTA_V_GOOD:
-    append_key_info(pinfo, " [MAC ok key ", s->key_id, s->algorithm ? " " : "",
-                    s->algorithm ? s->algorithm : "", "]");
+    info_append(pinfo, key_info(ok, s->key_id, s->algorithm));
     break;
   case NTA_V_BAD_MAC:
-    append_key_info(pinfo, " [MAC BAD key ", s->key_id, "]", "", "");
+    info_append(pinfo, key_info(bad, s->key_id, NULL));
     break;
   case NTA_V_UNKNOWN_KEY:
-    append_key_info(pinfo, " [MAC key ", s->key_id, " unknown]", "", "");
+    info_append(pinfo, key_info(other, s->key_id, "unknown"));
     break;
   case NTA_V_UNTRUSTED_KEY:
-    append_key_info(pinfo, " [MAC key ", s->key_id, " untrusted]", "", "");
+    info_append(pinfo, key_info(other, s->key_id, "untrusted"));
     break;
   case NTA_V_CRYPTO_NAK:
-    col_append_str(pinfo->cinfo, COL_INFO, " [crypto-NAK]");
+    info_append(pinfo, " [crypto-NAK]");
     break;
   case NTA_V_NTS:
-    col_append_str(pinfo->cinfo, COL_INFO, " [NTS]");
+    info_append(pinfo, " [NTS]");
     break;
   case NTA_V_MSSNTP:
-    col_append_str(pinfo->cinfo, COL_INFO, " [MS-SNTP]");
+    info_append(pinfo, " [MS-SNTP]");
     break;
   case NTA_V_MALFORMED:
-    col_append_str(pinfo->cinfo, COL_INFO, " [NTP auth: malformed]");
+    info_append(pinfo, " [NTP auth: malformed]");
     break;
   default:
     break;
@@ -564,15 +640,20 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   nta_packet pkt;
   nta_verify_result vr;
 
-  if (!is_ntp_traffic(pinfo))
-    return 0;
-  if (!tree) {
+  tvbuff_t *located = take_note(pinfo);   /* first: the note must not outlive this dissection */
+  if (!located) {
+    if (!tree && !PINFO_FD_VISITED(pinfo))
+      return 0;   /* no NTP here (summary lines: decided without walking the layers) */
+    if (!is_ntp_traffic(pinfo))
+      return 0;
+  }
+  if (!locate_ntp(located, tree, pinfo, &loc)) {
+    /* Neither the locator nor a tree: the packet list of a capture read with the tree asked
+     * for (see ntpauth_init) - show what the first pass found. */
     if (PINFO_FD_VISITED(pinfo))
       info_without_tree(pinfo);
     return 0;
   }
-  if (!locate_ntp(tree, pinfo, &loc))
-    return 0;
 
   const guint8 *bytes = loc.captured ? tvb_get_ptr(loc.tvb, loc.start, (gint)loc.captured) : NULL;
   static const guint8 empty[1];
@@ -595,8 +676,10 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   append_info(pinfo, &summary);
   append_findings_info(pinfo, links.findings);
 
-  /* Nobody looks at the tree (tshark printing summary lines): no field of ours is shown, filtered
-   * on or extracted, and no expert listener runs, so every item below would be discarded. */
+  /* Nobody looks at the tree (tshark printing summary lines: no tree at all): no field of ours
+   * is shown, filtered on or extracted, and no expert listener runs, so every item below would
+   * be discarded. (With no tree but an expert listener the items are NULL and only the expert
+   * infos are kept, as Wireshark does for every dissector.) */
   if (!proto_field_is_referenced(tree, proto_ntpauth) &&
       (expert_tap_id < 0 || !have_tap_listener(expert_tap_id)))
     return (int)loc.captured;
@@ -645,7 +728,45 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
 /* ------------------------------------------------------------------------------------------- */
 /* Capture-file lifetime */
 
+/* Is the built-in NTP dissector bound anywhere without the locator in front of it? */
+typedef struct {
+  bool plain_ntp;
+  bool located;
+} binding_census;
+
+static void census_entry(const gchar *table _U_, ftenum_t type _U_, gpointer key _U_,
+                         gpointer value, gpointer user_data) {
+  binding_census *c = user_data;
+  dissector_handle_t h = dtbl_entry_get_handle((dtbl_entry_t *)value);
+  if (h && h == builtin_ntp_handle)
+    c->plain_ntp = true;
+  else if (h && h == locator_handle)
+    c->located = true;
+}
+
+/* Before each capture file (tshark decides whether to build trees right after this): the tree
+ * is asked for only when some NTP message could reach the built-in dissector directly. */
+static void choose_ntp_location_method(void) {
+  binding_census c = { false, false };
+  if (locator_handle) {
+    for (size_t i = 0; i < G_N_ELEMENTS(ntp_tables); i++)
+      dissector_table_foreach(ntp_tables[i], census_entry, &c);
+    dissector_all_tables_foreach_changed(census_entry, &c);   /* Decode As, in any table */
+  }
+  int need_tree = (!locator_handle || c.plain_ntp || !c.located) && proto_ntp > 0;
+  if (need_tree == tree_wanted)
+    return;
+  GArray *wanted = NULL;   /* NULL: no fields wanted, no tree forced */
+  if (need_tree) {
+    wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+    g_array_append_val(wanted, proto_ntp);
+  }
+  set_postdissector_wanted_hfids(ntpauth_handle, wanted);   /* takes ownership */
+  tree_wanted = need_tree;
+}
+
 static void ntpauth_init(void) {
+  choose_ntp_location_method();
   exchange = nta_exchange_create(PAIRING_MAX_ENTRIES, PAIRING_MAX_AGE_SEC);
   first_ntp_frame = 0;
   links_by_frame = NULL;
@@ -771,6 +892,31 @@ void proto_register_ntpauth(void) {
   register_shutdown_routine(ntpauth_shutdown);
 
   ntpauth_handle = register_dissector("ntpauth", dissect_ntpauth, proto_ntpauth);
+
+  /* Built-in protocols are registered before plugins, so NTP exists already. */
+  int ntp = proto_get_id_by_filter_name("ntp");
+  if (ntp > 0)
+    proto_ntp_locator = proto_register_protocol_in_name_only(
+        "Network Time Protocol (message located for NTP Authentication)", "NTP/ntpauth",
+        "ntpauth.ntp", ntp, FT_PROTOCOL);
+}
+
+/* Puts the locator in front of the built-in NTP dissector wherever that is bound by default. */
+static void install_locator(void) {
+  dissector_table_t udp = find_dissector_table("udp.port");
+  builtin_ntp_handle = udp ? dissector_get_uint_handle(udp, 123) : NULL;
+  if (!builtin_ntp_handle || proto_ntp_locator <= 0 ||
+      dissector_handle_get_protocol_index(builtin_ntp_handle) != proto_ntp) {
+    builtin_ntp_handle = NULL;   /* not what 4.0 does: keep finding NTP in the tree */
+    return;
+  }
+  ntpauth_protocol = find_protocol_by_id(proto_ntpauth);
+  locator_handle = create_dissector_handle(dissect_ntp_located, proto_ntp_locator);
+  for (size_t i = 0; i < G_N_ELEMENTS(ntp_tables); i++) {
+    dissector_table_t t = find_dissector_table(ntp_tables[i]);
+    if (t && dissector_get_uint_handle(t, 123) == builtin_ntp_handle)
+      dissector_add_uint(ntp_tables[i], 123, locator_handle);
+  }
 }
 
 void proto_reg_handoff_ntpauth(void) {
@@ -780,9 +926,7 @@ void proto_reg_handoff_ntpauth(void) {
   expert_tap_id = find_tap_id("expert");
   hf_udp_length = proto_registrar_get_id_byname("udp.length");
 
-  GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-  if (proto_ntp > 0)
-    g_array_append_val(wanted, proto_ntp);
+  install_locator();
   register_postdissector(ntpauth_handle);
-  set_postdissector_wanted_hfids(ntpauth_handle, wanted);
+  choose_ntp_location_method();   /* again before every capture file, in ntpauth_init */
 }

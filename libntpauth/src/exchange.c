@@ -123,9 +123,14 @@ static uint32_t key_hash(const nta_endpoint *src, const nta_endpoint *dst, uint6
   return (uint32_t)mix64(h);
 }
 
+/* Equality of the first 4 or 16 address bytes; constant sizes so the compiler compares with
+ * a load or two instead of calling memcmp (this runs for every packet). */
+static bool addr_equal(const uint8_t *a, const uint8_t *b, bool v6) {
+  return v6 ? memcmp(a, b, 16) == 0 : memcmp(a, b, 4) == 0;
+}
+
 static bool endpoint_equal(const nta_endpoint *a, const nta_endpoint *b) {
-  size_t n = a->family == 6 ? 16 : 4;
-  return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, n) == 0;
+  return a->family == b->family && a->port == b->port && addr_equal(a->addr, b->addr, a->family == 6);
 }
 
 /* Canonical copy: unused address bytes zeroed so hashing and comparison see only real bytes. */
@@ -133,7 +138,10 @@ static void endpoint_canon(nta_endpoint *out, const nta_endpoint *in) {
   memset(out, 0, sizeof *out);
   out->family = in->family == 6 ? 6 : 4;
   out->port = in->port;
-  memcpy(out->addr, in->addr, out->family == 6 ? 16 : 4);
+  if (out->family == 6)
+    memcpy(out->addr, in->addr, 16);
+  else
+    memcpy(out->addr, in->addr, 4);
 }
 
 nta_exchange *nta_exchange_create(size_t max_entries, uint32_t max_age_sec) {
@@ -216,6 +224,14 @@ static void table_insert(nta_exchange *ex, const pair_entry *proto) {
   size_t slot = ex->head;
   ex->ring[slot] = *proto;
   ex->head = ex->head + 1 == ex->max_entries ? 0 : ex->head + 1;
+  /* When the ring is full, the entries just ahead of head are the oldest: the next ones
+   * ring_expire() reads and table_insert() overwrites, each long out of cache by then. Fetch
+   * them a few inserts early (an entry may straddle two cache lines). */
+  size_t ahead = ex->head + 4 < ex->max_entries ? ex->head + 4 : ex->head + 4 - ex->max_entries;
+  if (ahead < ex->max_entries) {
+    __builtin_prefetch(&ex->ring[ahead], 1);
+    __builtin_prefetch((const char *)&ex->ring[ahead] + sizeof(pair_entry) - 1, 1);
+  }
   ex->count++;
   size_t p = proto->tag & ex->index_mask;
   while (ex->index[p].slot != 0) p = (p + 1) & ex->index_mask;
@@ -246,7 +262,7 @@ static key_usage *key_usage_get(nta_exchange *ex, uint32_t key_id) {
 static bool host_note(host_addr *list, uint8_t *n, const nta_endpoint *ep) {
   size_t alen = ep->family == 6 ? 16 : 4;
   for (uint8_t i = 0; i < *n; i++)
-    if (list[i].family == ep->family && memcmp(list[i].addr, ep->addr, alen) == 0) return false;
+    if (list[i].family == ep->family && addr_equal(list[i].addr, ep->addr, alen == 16)) return false;
   if (*n >= HOSTS_PER_ROLE) return false;
   host_addr *h = &list[(*n)++];
   memset(h, 0, sizeof *h);
@@ -311,8 +327,9 @@ static double ts_diff(uint64_t a, uint64_t b) {
   return (double)(int64_t)(a - b) / 4294967296.0;
 }
 
+/* `h`: key_hash(dst, src, origin), computed by the caller when the origin is not zero. */
 static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
-                       const nta_endpoint *dst, nta_exchange_result *out) {
+                       const nta_endpoint *dst, uint32_t h, nta_exchange_result *out) {
   const nta_packet *p = obs->pkt;
   const nta_verify_result *vr = obs->vr;
   char kiss[5];
@@ -323,7 +340,6 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
             "reply with a zero origin timestamp answers no request (possible spoofing)");
     return;
   }
-  uint32_t h = key_hash(dst, src, p->org_ts);
   pair_entry *req = table_find(ex, dst, src, p->org_ts, h);
   if (!req) {
     FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
@@ -422,13 +438,22 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
       p->mode == NTA_MODE_PRIVATE || vr->verdict == NTA_V_MALFORMED)
     return;
 
-  ring_expire(ex, obs->time_sec);   /* forget what is too old before looking anything up */
   nta_endpoint src, dst;
   endpoint_canon(&src, &obs->src);
   endpoint_canon(&dst, &obs->dst);
   out->is_reply = is_reply_mode(p->mode);
+  /* The table key this packet looks up: hashed first so its index slot (a random place in a
+   * table larger than the L1 cache) is fetched while the expiry below runs. */
+  uint32_t h = 0;
+  if (out->is_reply && p->org_ts != 0)
+    h = key_hash(&dst, &src, p->org_ts);
+  else if (is_request_mode(p->mode) && p->xmt_ts != 0)
+    h = key_hash(&src, &dst, p->xmt_ts);
+  __builtin_prefetch(&ex->index[h & ex->index_mask]);
 
-  if (out->is_reply) pair_reply(ex, obs, &src, &dst, out);
+  ring_expire(ex, obs->time_sec);   /* forget what is too old before looking anything up */
+
+  if (out->is_reply) pair_reply(ex, obs, &src, &dst, h, out);
 
   char kiss[5];
   if (p->stratum == 0 && p->mode != NTA_MODE_CLIENT && p->mode != NTA_MODE_ACTIVE &&
@@ -439,7 +464,6 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
   /* Remember requests by transmit timestamp: for pairing, and the same key again is a replay.
    * Replies are not stored; a replayed reply shows up as a second identical answer above. */
   if (is_request_mode(p->mode) && p->xmt_ts != 0) {
-    uint32_t h = key_hash(&src, &dst, p->xmt_ts);
     pair_entry *seen = table_find(ex, &src, &dst, p->xmt_ts, h);
     if (seen) {
       FINDING(out, NTA_F_REPLAY, obs->frame, seen->frame, vr->has_key_id ? vr->key_id : 0,

@@ -175,8 +175,6 @@ static size_t other_cmac_cipher(const char *upper, char *cipher, size_t cap,
   return key_len;
 }
 
-/* ---- creation -------------------------------------------------------------------------------- */
-
 /* ---- low-level fast path ---------------------------------------------------------------------- */
 
 static fast_kind fast_kind_of(const EVP_MD *md) {
@@ -291,7 +289,7 @@ static size_t fast_compute(const nta_mac *m, const uint8_t *data, size_t len, ui
   }
   /* The buffer's first bytes held the end of the key: wipe them (the barrier also keeps the
    * compiler from turning the loop into `rep stos`). The local state needs no wiping: it ends
-   * as the MAC itself, and its buffer is untouched by the transforms. */
+   * as the final digest state (the MAC), and the transforms leave its buffer untouched. */
   for (size_t off = 0; off < rest; off += 64) {
     memset(buf + off, 0, 64);
     __asm__ __volatile__("" : : "r"(buf) : "memory");
@@ -342,6 +340,8 @@ static size_t fast_compute_long(const nta_mac *m, const uint8_t *data, size_t le
   OPENSSL_cleanse(&c, sizeof c);
   return ok ? m->out_len : 0;
 }
+
+/* ---- creation -------------------------------------------------------------------------------- */
 
 static void mac_free_state(nta_mac *m) {
   EVP_MD_CTX_free(m->md_ctx);
@@ -536,6 +536,14 @@ bool nta_ct_equal(const void *a, const void *b, size_t n) {
     memcpy(&v, y + i, 8);
     diff |= u ^ v;
     __asm__("" : "+r"(diff));
+  }
+  if (i + 4 <= n) {   /* SHA1's 20 bytes: two words and this */
+    uint32_t u, v;
+    memcpy(&u, x + i, 4);
+    memcpy(&v, y + i, 4);
+    diff |= u ^ v;
+    __asm__("" : "+r"(diff));
+    i += 4;
   }
   for (; i < n; i++) {
     diff |= (uint64_t)(x[i] ^ y[i]);

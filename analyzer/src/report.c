@@ -96,6 +96,47 @@ static void record_finding(an_report *rep, const nta_finding *f) {
   if (rep->n_findings < FINDINGS_KEPT) rep->findings[rep->n_findings++] = *f;
 }
 
+/* Findings that repeat (e.g. one KoD per reply of a burst) are listed once with their frames. */
+static bool same_finding(const nta_finding *a, const nta_finding *b) {
+  return a->kind == b->kind && (a->frame == 0) == (b->frame == 0) && strcmp(a->text, b->text) == 0;
+}
+
+/* Marks every kept finding equal to findings[first] as listed; returns how many there are. */
+static size_t mark_same_findings(an_report *rep, size_t first, bool *listed) {
+  size_t times = 0;
+  for (size_t j = first; j < rep->n_findings; j++) {
+    if (!listed[j] && same_finding(&rep->findings[first], &rep->findings[j])) {
+      listed[j] = true;
+      times++;
+    }
+  }
+  return times;
+}
+
+/* "46-54, 59, 61-62, ..." for the frames of the findings equal to findings[first]. */
+static void write_frame_ranges(outbuf *ob, const an_report *rep, size_t first) {
+  enum { MAX_RANGES = 8 };
+  unsigned ranges = 0;
+  uint64_t start = 0, prev = 0;
+  for (size_t j = first; j <= rep->n_findings; j++) {
+    bool end = j == rep->n_findings;
+    if (!end && !same_finding(&rep->findings[first], &rep->findings[j])) continue;
+    uint64_t fr = end ? 0 : rep->findings[j].frame;
+    if (start && !end && fr == prev + 1) { prev = fr; continue; }
+    if (start) {
+      if (ranges < MAX_RANGES) {
+        if (ranges) OB_LIT(ob, ", ");
+        ob_u64(ob, start);
+        if (prev != start) { ob_char(ob, '-'); ob_u64(ob, prev); }
+      } else if (ranges == MAX_RANGES) {
+        OB_LIT(ob, ", ...");
+      }
+      ranges++;
+    }
+    start = prev = fr;
+  }
+}
+
 an_report *an_report_create(const an_options *opt, FILE *out, const nta_keyring *kr) {
   an_report *rep = calloc(1, sizeof *rep);
   if (!rep) return NULL;
@@ -645,13 +686,19 @@ static void text_summary(an_report *rep, const char *input_error, uint64_t frame
     ob_char(ob, ')');
   }
   ob_char(ob, '\n');
+  bool listed[FINDINGS_KEPT] = {false};
   for (size_t i = 0; i < rep->n_findings; i++) {
+    if (listed[i]) continue;
     const nta_finding *f = &rep->findings[i];
-    if (f->frame) {
+    size_t times = mark_same_findings(rep, i, listed);
+    if (!f->frame) {
+      OB_LIT(ob, "  keyfile");
+    } else if (times == 1) {
       OB_LIT(ob, "  frame ");
       ob_u64(ob, f->frame);
     } else {
-      OB_LIT(ob, "  keyfile");
+      OB_LIT(ob, "  frames ");
+      write_frame_ranges(ob, rep, i);
     }
     OB_LIT(ob, ": ");
     if (color) OB_LIT(ob, "\033[35m");
@@ -659,6 +706,11 @@ static void text_summary(an_report *rep, const char *input_error, uint64_t frame
     if (color) ob_str(ob, COLOR_RESET);
     OB_LIT(ob, ": ");
     ob_str(ob, f->text);
+    if (times > 1) {
+      OB_LIT(ob, " (");
+      ob_u64(ob, times);
+      OB_LIT(ob, " times)");
+    }
     ob_char(ob, '\n');
     maybe_flush(rep);
   }

@@ -14,7 +14,8 @@
 # for root). Prints wall and CPU (user+sys) seconds, packets/s and peak RSS of each, and the
 # overhead ratios; target: the plugin adds at most 15 % CPU time (CPU time, because the machine
 # is shared and wall time swings with other people's load; the wall ratio is printed too). PLUGIN_BENCH_VERBOSE=1 adds an informational pair with -V
-# (full trees printed).
+# (full trees printed). Before timing, it checks that the plugin verifies both with a display
+# filter (tree built) and in plain summary lines (no tree: the NTP locator path that is timed).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -70,7 +71,11 @@ measure() {
 n_ver=$(run_as env HOME="$with" tshark -n -r "$cap" -c 2000 -o "ntpauth.keyfile:$keys" \
         -Y 'ntpauth.verdict == "good" || ntpauth.verdict == "bad_mac"' -T fields -e frame.number 2>/dev/null | wc -l)
 n_plain=$(run_as env HOME="$without" tshark -n -r "$cap" -c 10 -G plugins 2>/dev/null | grep -c ntpauth || true)
-[ "$n_ver" -gt 1000 ] && [ "$n_plain" = 0 ] || { echo "plugin-bench: plugin setup check failed" >&2; exit 1; }
+# ... and on the timed path too: plain summary lines (no tree) must carry the verdicts.
+n_info=$(run_as env HOME="$with" tshark -n -r "$cap" -c 2000 -o "ntpauth.keyfile:$keys" 2>/dev/null |
+         grep -c '\[MAC \(ok\|BAD\) key' || true)
+[ "$n_ver" -gt 1000 ] && [ "$n_info" -gt 1000 ] && [ "$n_plain" = 0 ] ||
+  { echo "plugin-bench: plugin setup check failed" >&2; exit 1; }
 
 echo "tshark $(tshark -v 2>/dev/null | head -1 | awk '{print $3}'), $(nproc) CPU(s), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "capture: $packets frames, $(stat -c %s "$cap") bytes ($what)"

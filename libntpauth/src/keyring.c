@@ -15,7 +15,8 @@
 struct nta_key {
   uint32_t id;
   nta_mac *mac;
-  nta_mac *alt_mac;   /* ntpsec's reading where it differs from ntpd's (auto-detected files) */
+  nta_mac *alt_mac;   /* another daemon's reading of the key text (auto-detected files) */
+  const char *alt_reader; /* "ntpsec" or "chrony": whose reading alt_mac is */
   char type_text[KEY_TYPE_TEXT_MAX];
   char source[KEY_SOURCE_MAX];
   uint8_t *secret;
@@ -36,6 +37,7 @@ struct nta_keyring {
 uint32_t nta_key_id(const nta_key *k) { return k->id; }
 nta_mac *nta_key_mac(const nta_key *k) { return k->mac; }
 nta_mac *nta_key_alt_mac(const nta_key *k) { return k->alt_mac; }
+const char *nta_key_alt_reader(const nta_key *k) { return k->alt_mac ? k->alt_reader : NULL; }
 const char *nta_key_alg_name(const nta_key *k) { return nta_mac_name(k->mac); }
 const char *nta_key_type_text(const nta_key *k) { return k->type_text; }
 size_t nta_key_secret_len(const nta_key *k) { return k->secret_len; }
@@ -122,7 +124,7 @@ const nta_key *nta_keyring_find(const nta_keyring *kr, uint32_t id) {
 
 size_t nta_keyring_count(const nta_keyring *kr) { return kr ? kr->n : 0; }
 
-void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt) {
+void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader) {
   nta_key *k = (nta_key *)nta_keyring_find(kr, id);
   if (!k) {
     nta_mac_destroy(alt);
@@ -130,6 +132,7 @@ void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt) {
   }
   nta_mac_destroy(k->alt_mac);
   k->alt_mac = alt;
+  k->alt_reader = reader;
 }
 
 const nta_key *nta_keyring_key_at(const nta_keyring *kr, size_t i) {
@@ -219,6 +222,7 @@ nta_keyring *nta_keyring_clone(const nta_keyring *kr) {
     }
     c->keys[c->n++] = k;
     if (src->alt_mac && !(k->alt_mac = nta_mac_clone(src->alt_mac))) goto fail;
+    k->alt_reader = src->alt_reader;
   }
   if (kr->n_trust) memcpy(c->trust, kr->trust, kr->n_trust * sizeof *c->trust);
   c->n_trust = c->cap_trust = kr->n_trust;

@@ -33,7 +33,8 @@ nta_status keyring_insert(nta_keyring *kr, uint32_t id, const char *type_text, n
 
 /* Gives key `id` a second MAC state (another daemon's reading of the same key text) that
  * verification tries when the first does not match. Takes ownership of `alt` (destroyed when
- * there is no such key). */
-void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt);
+ * there is no such key). `reader` is a static string naming whose reading it is ("ntpsec",
+ * "chrony"). */
+void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader);
 
 #endif

@@ -129,10 +129,6 @@ nta_dialect nta_keyring_detect_dialect(const char *text, size_t len) {
     unsigned long long id;
     if (fields == 2) d = NTA_DIALECT_CHRONY;
     if (fields >= 1 && parse_key_id(t.tok[0], &id) && id > NTPD_MAX_ID) d = NTA_DIALECT_CHRONY;
-    /* ntpd and ntpsec take a key of more than 20 characters as hex; one that is not hex is no
-     * key of theirs (Classic rejects the file, ntpsec skips the key), while chrony reads any
-     * prefix-less key as ASCII: such a line means a chrony keyfile without prefixes. */
-    if (fields >= 3 && ntpd_key_not_hex(t.tok[2])) d = NTA_DIALECT_CHRONY;
   }
   free(line);
   return d;
@@ -277,7 +273,6 @@ static bool chrony_knows_type(const char *t) {
  * alternate that verification also tries. Returns the alternate MAC or NULL. */
 static nta_mac *ntpsec_alternate(parse_ctx *c, uint32_t id, const char *type, const char *key_text,
                                  const uint8_t *secret, long n) {
-  if (!c->detected || c->dialect != NTA_DIALECT_NTPD) return NULL;
   uint8_t alt[KEY_SECRET_MAX];
   char why[160] = "", warn[160] = "";
   long m = keyring_decode_secret(key_text, NTA_DIALECT_NTPSEC, alt, why, sizeof why, warn,
@@ -294,6 +289,39 @@ static nta_mac *ntpsec_alternate(parse_ctx *c, uint32_t id, const char *type, co
   return mac;
 }
 
+/* chrony reads a prefix-less key as ASCII whatever its length, where ntpd and ntpsec take more
+ * than 20 characters as hex: a prefix-less chrony keyfile looks like an ntpd one. For a long key
+ * in an auto-detected ntpd-style file, keep chrony's reading as the alternate (silently: every
+ * `ntp-keygen -M` SHA1 key would otherwise get a note). */
+static nta_mac *chrony_alternate(const char *type, const char *key_text) {
+  size_t len = strcspn(key_text, "#");
+  if (len <= NTPD_ASCII_MAX) return NULL;
+  uint8_t alt[KEY_SECRET_MAX];
+  char why[160] = "", warn[160] = "";
+  long m = keyring_decode_secret(key_text, NTA_DIALECT_CHRONY, alt, why, sizeof why, warn,
+                                 sizeof warn);
+  nta_mac *mac = NULL;
+  if (m >= 0) {
+    nta_diag merr;
+    mac = nta_mac_create(type, alt, (size_t)m, &merr);
+  }
+  OPENSSL_cleanse(alt, sizeof alt);
+  return mac;
+}
+
+/* The alternate reading verification also tries for a key of an auto-detected ntpd-style file:
+ * ntpsec's where it differs from ntpd's, else chrony's. Sets *reader. */
+static nta_mac *auto_alternate(parse_ctx *c, uint32_t id, const char *type, const char *key_text,
+                               const uint8_t *secret, long n, bool read_as_chrony,
+                               const char **reader) {
+  if (!c->detected || c->dialect != NTA_DIALECT_NTPD || read_as_chrony) return NULL;
+  nta_mac *mac = ntpsec_alternate(c, id, type, key_text, secret, n);
+  *reader = "ntpsec";
+  if (mac) return mac;
+  *reader = "chrony";
+  return chrony_alternate(type, key_text);
+}
+
 static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key_text) {
   uint8_t secret[KEY_SECRET_MAX];
   char why[160] = "", warn[160] = "";
@@ -308,6 +336,21 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
                 warn2[0] ? warn2 : "ntpsec accepts it");
       n = m;
       warn[0] = '\0';
+    }
+  }
+  bool read_as_chrony = false;
+  if (n < 0 && c->detected && c->dialect == NTA_DIALECT_NTPD && ntpd_key_not_hex(key_text)) {
+    /* Not hex, so no ntpd/ntpsec key: a typo, or a chrony keyfile without HEX:/ASCII: prefixes.
+     * chrony reads it as ASCII; do the same and say so, keeping the other lines ntpd's. */
+    char why2[160] = "", warn2[160] = "";
+    long m = keyring_decode_secret(key_text, NTA_DIALECT_CHRONY, secret, why2, sizeof why2,
+                                   warn2, sizeof warn2);
+    if (m >= 0) {
+      LINE_DIAG(c, NTA_DIAG_WARNING, "key %u: %s for ntpd and ntpsec; read as ASCII as chrony "
+                "does (use --keys-dialect chrony for a chrony keyfile)", id, why);
+      n = m;
+      warn[0] = '\0';
+      read_as_chrony = true;
     }
   }
   if (n < 0) {
@@ -334,7 +377,8 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
   char old_source[KEY_SOURCE_MAX] = "";
   if (old) snprintf(old_source, sizeof old_source, "%s", nta_key_source(old));
   bool replaced;
-  nta_mac *alt = ntpsec_alternate(c, id, type, key_text, secret, n);
+  const char *alt_reader = NULL;
+  nta_mac *alt = auto_alternate(c, id, type, key_text, secret, n, read_as_chrony, &alt_reader);
   nta_status st = keyring_insert(c->kr, id, type, mac, secret, (size_t)n, source, &replaced);
   OPENSSL_cleanse(secret, sizeof secret);
   if (st != NTA_OK) {
@@ -343,7 +387,7 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
     c->fatal = st;
     return;
   }
-  if (alt) keyring_set_alternate(c->kr, id, alt);   /* takes ownership */
+  if (alt) keyring_set_alternate(c->kr, id, alt, alt_reader);   /* takes ownership */
   if (replaced)
     LINE_DIAG(c, NTA_DIAG_WARNING, "key %u defined again, replaces the one from %s", id, old_source);
 }

@@ -134,7 +134,7 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   if (!ok && n >= s->digest_len) memcpy(r->expected, computed, s->digest_len);
   nta_mac *alt = nta_key_alt_mac(key);
   bool by_alt = false;
-  if (!ok && alt) {   /* ntpsec's reading of the key text (same algorithm and lengths) */
+  if (!ok && alt) {   /* another daemon's reading of the key text (same algorithm) */
     uint8_t alt_computed[NTA_MAC_MAX];
     size_t m = nta_mac_compute(alt, buf, s->mac_offset, alt_computed);
     ok = by_alt = m >= s->digest_len &&
@@ -148,8 +148,8 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   if (ok) {
     r->verdict = NTA_V_GOOD;
     if (by_alt)
-      set_reason(r, "%s%s, key as ntpsec reads it", nta_key_label(key),
-                 r->truncated ? ", truncated digest" : "");
+      set_reason(r, "%s%s, key as %s reads it", nta_key_label(key),
+                 r->truncated ? ", truncated digest" : "", nta_key_alt_reader(key));
     else
       good_reason(r, key);
     return RANK_GOOD;

@@ -231,8 +231,9 @@ static void test_detect(void) {
     {"! only comments\n% here\n", NTA_DIALECT_NTPD},
     {"# HEX: in a comment\n1 MD5 abc # ASCII:x\n", NTA_DIALECT_NTPD},
     {"1 MD5 abc x HEX:00\n", NTA_DIALECT_NTPD},
-    /* a prefix-less chrony key: over 20 characters and not hex, so no ntpd/ntpsec key */
-    {"1 SHA1 correct-horse-battery-staple-01\n", NTA_DIALECT_CHRONY},
+    /* over 20 characters and not hex: a typo or a prefix-less chrony key; one line does not
+     * switch the whole file (the key itself is read as chrony does, see test_auto_readings) */
+    {"1 SHA1 correct-horse-battery-staple-01\n", NTA_DIALECT_NTPD},
     {"1 SHA1 0123456789abcdef0123456789abcdef\n", NTA_DIALECT_NTPD},
     {"1 MD5 abcdefghijklmnopqrst\n", NTA_DIALECT_NTPD},
     {"1 MD5 0123456789abcdef0123456789#comment-not-hex\n", NTA_DIALECT_NTPD},
@@ -240,6 +241,41 @@ static void test_detect(void) {
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
     g_assert_cmpint(nta_keyring_detect_dialect(cases[i].text, strlen(cases[i].text)), ==,
                     cases[i].want);
+}
+
+/* An auto-detected ntpd-style file keeps the other daemons' readings of ambiguous keys: a long
+ * key that is not hex is read as ASCII (chrony) with a warning naming the line, and a long hex
+ * key gets chrony's ASCII reading as the alternate that verification also tries. */
+static void test_auto_readings(void) {
+  static const char text[] =
+      "1 SHA1 correct-horse-battery-staple-01\n"
+      "2 SHA256 0123456789abcdef0123456789abcdef\n"
+      "3 MD5 shortkey\n";
+  nta_diags ds;
+  nta_diags_clear(&ds);
+  nta_dialect used;
+  nta_keyring *kr = nta_keyring_create();
+  g_assert_cmpint(nta_keyring_load_text(kr, "plain.keys", text, sizeof text - 1, NTA_DIALECT_AUTO,
+                                        &used, &ds, NULL), ==, NTA_OK);
+  g_assert_cmpint(used, ==, NTA_DIALECT_NTPD);
+  g_assert_cmpuint(ds.count, ==, 1);
+  g_assert_true(g_str_has_prefix(ds.entries[0].msg, "plain.keys:1: key 1: "));
+  g_assert_nonnull(strstr(ds.entries[0].msg, "read as ASCII as chrony does"));
+  assert_secret(must_find(kr, 1), "correct-horse-battery-staple-01", 31);
+  g_assert_null(nta_key_alt_reader(must_find(kr, 1)));
+  assert_secret_hex(must_find(kr, 2), "0123456789abcdef0123456789abcdef");
+  g_assert_cmpstr(nta_key_alt_reader(must_find(kr, 2)), ==, "chrony");
+  g_assert_null(nta_key_alt_reader(must_find(kr, 3)));
+  nta_keyring_destroy(kr);
+
+  /* An explicit dialect means exactly one reading. */
+  kr = nta_keyring_create();
+  nta_diags_clear(&ds);
+  g_assert_cmpint(nta_keyring_load_text(kr, "plain.keys", text, sizeof text - 1, NTA_DIALECT_NTPD,
+                                        &used, &ds, NULL), ==, NTA_OK);
+  g_assert_null(nta_keyring_find(kr, 1));
+  g_assert_null(nta_key_alt_reader(must_find(kr, 2)));
+  nta_keyring_destroy(kr);
 }
 
 static void test_text_edge_cases(void) {
@@ -645,6 +681,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/keyring/fixture/ntpd-errors", test_ntpd_errors);
   g_test_add_func("/keyring/fixture/ntpsec-errors", test_ntpsec_errors);
   g_test_add_func("/keyring/detect", test_detect);
+  g_test_add_func("/keyring/auto-readings", test_auto_readings);
   g_test_add_func("/keyring/text-edge-cases", test_text_edge_cases);
   g_test_add_func("/keyring/many-keys-sorted", test_many_keys_sorted);
   g_test_add_func("/keyring/add", test_add);

@@ -79,6 +79,23 @@ bool cfg_parse_listen(const char *text, cfg_listen *out) {
   return inet_pton(out->family == 4 ? AF_INET : AF_INET6, host, out->addr) == 1;
 }
 
+static nta_status absolute_path(char *path, size_t cap, const char *cwd, const char *what,
+                                nta_diag *err) {
+  if (!path[0] || path[0] == '/') return NTA_OK;
+  char joined[CFG_PATH_MAX * 2];
+  int n = snprintf(joined, sizeof joined, "%s/%s", cwd, path);
+  if (n < 0 || (size_t)n >= cap)
+    return nta_diag_set(err, NTA_ERR_ARG, "%s %s: path too long once made absolute", what, path);
+  memcpy(path, joined, (size_t)n + 1);
+  return NTA_OK;
+}
+
+nta_status cfg_absolute_paths(srv_config *cfg, const char *cwd, nta_diag *err) {
+  nta_status st = absolute_path(cfg->pcap, sizeof cfg->pcap, cwd, "pcap", err);
+  if (st != NTA_OK) return st;
+  return absolute_path(cfg->status_socket, sizeof cfg->status_socket, cwd, "status-socket", err);
+}
+
 void cfg_apply_defaults(srv_config *cfg) {
   if (cfg->n_listen) return;
   cfg_parse_listen("0.0.0.0:123", &cfg->listen[0]);

@@ -61,6 +61,9 @@ nta_status cfg_parse_text(srv_config *cfg, const char *name, const char *text, s
                           cfg_refclock_fn refclock, void *ctx, nta_diag *err);
 nta_status cfg_parse_file(srv_config *cfg, const char *path, cfg_refclock_fn refclock, void *ctx,
                           nta_diag *err);
+/* Prefixes relative `pcap` and `status-socket` paths with `cwd`: both are used again after the
+ * server daemonizes (which changes to "/"), by pcap rotation and by the socket's removal. */
+nta_status cfg_absolute_paths(srv_config *cfg, const char *cwd, nta_diag *err);
 /* Fills the default listen addresses when none were given. */
 void cfg_apply_defaults(srv_config *cfg);
 /* "127.0.0.1:123", "[::1]:123", "::1", "0.0.0.0" -> endpoint (port 123 when absent). */

@@ -1,10 +1,13 @@
 /* log.c - logging for ntpauth-server (see log.h). */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static log_target target = LOG_TO_STDERR;
 static FILE *logfile;
@@ -17,13 +20,26 @@ bool log_open(log_target t, const char *path, bool debug) {
   target = t;
   debug_on = debug;
   if (t == LOG_TO_FILE) {
-    logfile = fopen(path, "a");
-    if (!logfile) { target = LOG_TO_STDERR; return false; }
+    /* Opened as root: never through a symlink, which whoever can write the folder could have
+     * planted to make root append to (and later chown) any file. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+    logfile = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!logfile) {
+      int e = errno;
+      if (fd >= 0) close(fd);
+      target = LOG_TO_STDERR;
+      errno = e;
+      return false;
+    }
     setvbuf(logfile, NULL, _IOLBF, 0);
   } else if (t == LOG_TO_SYSLOG) {
     openlog("ntpauth-server", LOG_PID | LOG_NDELAY, LOG_DAEMON);
   }
   return true;
+}
+
+bool log_chown(uid_t uid, gid_t gid) {
+  return !logfile || fchown(fileno(logfile), uid, gid) == 0;
 }
 
 void log_close(void) {

@@ -4,11 +4,14 @@
 
 #include <stdbool.h>
 #include <syslog.h>
+#include <sys/types.h>
 
 typedef enum { LOG_TO_SYSLOG, LOG_TO_STDERR, LOG_TO_FILE } log_target;
 
 /* Returns false (errno set) when the log file cannot be opened. */
 bool log_open(log_target target, const char *path, bool debug);
+/* Gives the open log file to the run user (by descriptor, so it is the file that was opened). */
+bool log_chown(uid_t uid, gid_t gid);
 void log_close(void);
 /* While starting up (before detaching) syslog and file messages are also copied to stderr, so
  * a start-up error is seen by whoever started the server. On by default. */

@@ -97,6 +97,15 @@ static bool load_config(server *s) {
     return false;
   }
   cfg_apply_defaults(&s->cfg);
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) {
+    fprintf(stderr, "ntpauth-server: getcwd: %s\n", strerror(errno));
+    return false;
+  }
+  if (cfg_absolute_paths(&s->cfg, cwd, &err) != NTA_OK) {
+    fprintf(stderr, "ntpauth-server: %s: %s\n", s->config_path, err.msg);
+    return false;
+  }
 #ifndef NTPAUTH_HAVE_CAPTURE
   if (s->cfg.pcap[0]) {
     fprintf(stderr, "ntpauth-server: %s: pcap support not built (ntpauth_capture missing)\n",
@@ -166,12 +175,20 @@ static bool open_tap(server *s) {
       return false;
     }
   }
+  /* Opened as root: never through a symlink or onto a device, which whoever can write the folder
+   * (the run user, with maxsize) could have planted to make root truncate and chown any file. */
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    log_msg(LOG_ERR, "pcap %s: exists and is not a regular file (%s); refusing to write through it",
+            path, S_ISLNK(st.st_mode) ? "a symlink" : "a special file");
+    return false;
+  }
   s->tap = cap_writer_open(path, CAP_LINK_RAW, true, s->cfg.pcap_max_bytes, s->cfg.pcap_keep, &err);
   if (!s->tap) { log_msg(LOG_ERR, "pcap %s: %s", path, err.msg); return false; }
   /* Flushed once per received batch (handle_socket) instead of per packet: one write(2) for a
    * whole batch of requests and replies, and the file still ends on a record boundary. */
   cap_writer_set_autoflush(s->tap, false);
-  if (s->user.drop && chown(path, s->user.uid, s->user.gid) != 0)
+  if (s->user.drop && lchown(path, s->user.uid, s->user.gid) != 0)
     log_msg(LOG_WARNING, "pcap %s: chown to %s: %s", path, s->user.name, strerror(errno));
   log_msg(LOG_INFO, "recording traffic to %s", path);
   return true;
@@ -468,7 +485,7 @@ static bool setup(server *s, bool check_only) {
   if (!load_keys(s)) return false;
   if (priv_resolve(s->cfg.user, &s->user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
   if (check_only) return true;
-  if (s->user.drop && s->cfg.logfile[0] && chown(s->cfg.logfile, s->user.uid, s->user.gid) != 0)
+  if (s->user.drop && s->cfg.logfile[0] && !log_chown(s->user.uid, s->user.gid))
     log_msg(LOG_WARNING, "logfile %s: chown: %s", s->cfg.logfile, strerror(errno));
   s->policy.crypto_nak = s->cfg.crypto_nak;
   s->policy.require_auth = s->cfg.require_auth;

@@ -41,7 +41,7 @@ int status_open(const char *path, uid_t uid, gid_t gid, nta_diag *err) {
     close(fd);
     return -1;
   }
-  if (geteuid() == 0 && chown(path, uid, gid) != 0) {
+  if (geteuid() == 0 && lchown(path, uid, gid) != 0) {
     nta_diag_set(err, NTA_ERR_IO, "status socket %s: chown: %s", path, strerror(errno));
     close(fd);
     return -1;

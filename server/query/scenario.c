@@ -243,7 +243,7 @@ static bool run_one(const q_scenario *sc, const char *target, const char *host6,
     return false;
   }
   pass = judge(sc->expect, &spec, &r, why, sizeof why);
-  if (!pass && why[0] && !r.note[0]) snprintf(r.note, sizeof r.note, "%s", why);
+  if (!pass && why[0] && !r.note[0]) snprintf(r.note, sizeof r.note, "%.*s", (int)sizeof r.note - 1, why);
   q_print_result(where, sc->name, pass, &spec, &r, json);
   nta_mac_destroy(foreign);
   return pass;

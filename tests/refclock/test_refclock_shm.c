@@ -210,11 +210,65 @@ static void test_api(void) {
   rcl_shm_remove(2);
 }
 
+/* A writer that puts an absurd reference time in the segment (any local user can, for units
+ * created 0666): the sample must be refused, not turned into an offset that overflows the
+ * served 32.32 timestamp or time_t arithmetic (UBSan flags the overflow in the sanitizer pass). */
+static void test_hostile_offset(void) {
+  rcl_set *set = rcl_create();
+  nta_diag err;
+  g_assert_cmpint(rcl_add_config(set, "shm unit 3 poll 2", "t:1", &err), ==, NTA_OK);
+  g_assert_cmpint(rcl_open(set, &err), ==, NTA_OK);
+  volatile struct rcl_shm_time *seg;
+  g_assert_cmpint(rcl_shm_attach(3, &seg, &err), ==, NTA_OK);
+  double t0 = 1795780000.0;
+  struct timespec now = ts(t0), sys, ref;
+  srv_time_state st;
+  static const int64_t bad_secs[] = {INT64_MAX - 10, INT64_MIN + 10, INT64_C(1795780000) + (INT64_C(1) << 31) + 100,
+                                     INT64_C(1795780000) - (INT64_C(1) << 31) - 100};
+  for (int i = 0; i < 40; i++) {
+    for (int k = 0; k < 5; k++) {
+      now = ts(t0 + i + k * 0.2);
+      if (k == 0) {
+        sys = ts(t0 + i - 0.01);
+        ref.tv_sec = (time_t)bad_secs[i % 4];
+        ref.tv_nsec = 0;
+        rcl_shm_write(seg, 1, &ref, &sys, 0, -20);
+      }
+      rcl_tick(set, &now);
+      g_assert_true(rcl_get_state(set, &now, &st));
+      g_assert_false(st.synced);
+    }
+  }
+  char status[1024];
+  rcl_format_status(set, &now, status, sizeof status);
+  g_test_message("%s", status);
+  g_assert_nonnull(strstr(status, "beyond +-68 years"));
+  /* A sane writer afterwards is accepted: the refusals left no state behind. */
+  for (int i = 40; i < 70; i++) {
+    for (int k = 0; k < 5; k++) {
+      now = ts(t0 + i + k * 0.2);
+      if (k == 0) {
+        sys = ts(t0 + i - 0.01);
+        ref = rcl_ts_add(&sys, -3600.25);
+        rcl_shm_write(seg, 1, &ref, &sys, 0, -20);
+      }
+      rcl_tick(set, &now);
+    }
+  }
+  g_assert_true(rcl_get_state(set, &now, &st));
+  g_assert_true(st.synced);
+  g_assert_cmpfloat(fabs(st.offset + 3600.25), <, 1e-6);
+  rcl_shm_detach(seg);
+  rcl_destroy(set);
+  rcl_shm_remove(3);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/refclock/shm/layout-perms", test_layout_and_perms);
   g_test_add_func("/refclock/shm/read-protocol", test_read_protocol);
   g_test_add_func("/refclock/shm/clash", test_clash);
   g_test_add_func("/refclock/shm/api", test_api);
+  g_test_add_func("/refclock/shm/hostile-offset", test_hostile_offset);
   return g_test_run();
 }

@@ -136,4 +136,20 @@ printf 'listen 127.0.0.1:1125\npcap %s/rootonly/x.pcap maxsize 1\nuser nobody\n'
 out=$($NOCLOCK "$NTPAUTH_SERVER" -c "$TMP/pcapdir.conf" -n 2>&1); rc=$?
 [ $rc != 0 ] || fail "server started with an unwritable pcap folder"
 echo "$out" | grep -q "not writable by user nobody" || fail "pcap folder message: $out"
+mkdir -p "$TMP/symdir"; chown nobody "$TMP/symdir"
+echo "precious" > "$TMP/victim"; chmod 600 "$TMP/victim"
+ln -s "$TMP/victim" "$TMP/symdir/x.pcap"
+printf 'listen 127.0.0.1:1125\npcap %s/symdir/x.pcap maxsize 1\nuser nobody\n' "$TMP" > "$TMP/pcapsym.conf"
+out=$(timeout 10 $NOCLOCK "$NTPAUTH_SERVER" -c "$TMP/pcapsym.conf" -n 2>&1); rc=$?
+[ $rc != 0 ] && [ $rc != 124 ] || fail "server started with its pcap path a symlink (rc $rc)"
+echo "$out" | grep -q "x.pcap: exists and is not a regular file (a symlink)" || fail "pcap symlink message: $out"
+[ "$(cat "$TMP/victim")" = precious ] || fail "the symlink target was truncated"
+[ "$(stat -c %U "$TMP/victim")" = root ] || fail "the symlink target was chowned to $(stat -c %U "$TMP/victim")"
+rm -f "$TMP/symdir/x.pcap"; ln -s "$TMP/victim" "$TMP/symdir/x.log"
+printf 'listen 127.0.0.1:1125\nlogfile %s/symdir/x.log\nuser nobody\n' "$TMP" > "$TMP/logsym.conf"
+out=$(timeout 10 $NOCLOCK "$NTPAUTH_SERVER" -c "$TMP/logsym.conf" -n 2>&1); rc=$?
+[ $rc != 0 ] && [ $rc != 124 ] || fail "server started with its logfile a symlink (rc $rc)"
+echo "$out" | grep -q "logfile $TMP/symdir/x.log: Too many levels of symbolic links" || fail "logfile symlink message: $out"
+[ "$(cat "$TMP/victim")" = precious ] || fail "the logfile symlink target was written"
+[ "$(stat -c %U "$TMP/victim")" = root ] || fail "the logfile symlink target was chowned"
 echo "PASS"

@@ -134,6 +134,32 @@ static void test_missing_file(void) {
   g_assert_true(g_str_has_prefix(err.msg, "/nonexistent/ntpauth.conf: cannot open"));
 }
 
+/* Relative pcap/status-socket paths are used again after daemon() changed to "/" (pcap
+ * rotation, the socket's removal): they are anchored to the start-up folder. */
+static void test_absolute_paths(void) {
+  srv_config cfg;
+  nta_diag err;
+  g_assert_cmpint(parse(&cfg, "pcap traces/s.pcap maxsize 1\nstatus-socket run/s.sock\n", &err), ==, NTA_OK);
+  g_assert_cmpint(cfg_absolute_paths(&cfg, "/srv/ntp", &err), ==, NTA_OK);
+  g_assert_cmpstr(cfg.pcap, ==, "/srv/ntp/traces/s.pcap");
+  g_assert_cmpstr(cfg.status_socket, ==, "/srv/ntp/run/s.sock");
+  g_assert_cmpint(parse(&cfg, "pcap /var/s.pcap\n", &err), ==, NTA_OK);
+  g_assert_cmpint(cfg_absolute_paths(&cfg, "/srv/ntp", &err), ==, NTA_OK);
+  g_assert_cmpstr(cfg.pcap, ==, "/var/s.pcap");
+  g_assert_cmpstr(cfg.status_socket, ==, "/run/ntpauth-server.sock");
+  /* No pcap stays no pcap; too long once joined is an error, not a truncation. */
+  g_assert_cmpint(parse(&cfg, "", &err), ==, NTA_OK);
+  g_assert_cmpint(cfg_absolute_paths(&cfg, "/srv", &err), ==, NTA_OK);
+  g_assert_cmpstr(cfg.pcap, ==, "");
+  char cwd[CFG_PATH_MAX];
+  memset(cwd, 'd', sizeof cwd - 1);
+  cwd[0] = '/';
+  cwd[sizeof cwd - 1] = '\0';
+  g_assert_cmpint(parse(&cfg, "pcap x.pcap\n", &err), ==, NTA_OK);
+  g_assert_cmpint(cfg_absolute_paths(&cfg, cwd, &err), !=, NTA_OK);
+  g_assert_nonnull(strstr(err.msg, "too long"));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/config/full", test_full);
@@ -141,5 +167,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/config/errors", test_errors);
   g_test_add_func("/config/refclock", test_refclock_lines);
   g_test_add_func("/config/missing-file", test_missing_file);
+  g_test_add_func("/config/absolute-paths", test_absolute_paths);
   return g_test_run();
 }

@@ -28,6 +28,7 @@
 #define RCL_PPS_ACTIVE_S 3.0           /* NMEA+PPS: pulses newer than this make NMEA a label only */
 #define RCL_SHM_MAX_AGE_S 5.0          /* ntpsec drops older SHM samples too */
 #define RCL_READ_CHUNK 2048
+#define RCL_MAX_ABS_OFFSET_S 2147483647.0  /* 2^31 - 1 s */
 
 typedef enum { RCL_NMEA, RCL_PPS, RCL_DCF77, RCL_SHM } rcl_type;
 
@@ -329,7 +330,14 @@ static void clock_note_error(rcl_clock *c, const char *why) {
 }
 
 static void clock_add_sample(rcl_clock *c, const struct timespec *sys, const struct timespec *ref, int leap) {
-  rcl_source_add(&c->src, sys, rcl_ts_diff(ref, sys), leap);
+  double offset = rcl_ts_diff(ref, sys);
+  /* The daemon serves system time + offset as 32.32 fixed point: beyond +-68 years (half an NTP
+   * era) the offset cannot be represented, and only a broken or hostile writer produces one. */
+  if (!(fabs(offset) < RCL_MAX_ABS_OFFSET_S)) {
+    clock_note_error(c, "sample offset beyond +-68 years rejected");
+    return;
+  }
+  rcl_source_add(&c->src, sys, offset, leap);
 }
 
 static void sink_error(void *ctx, const char *why) { clock_note_error(ctx, why); }

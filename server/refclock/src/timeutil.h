@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <time.h>
 
-/* a - b in seconds; exact to the nanosecond for differences that fit a double's mantissa. */
+/* a - b in seconds; exact to the nanosecond for differences that fit a double's mantissa. The
+ * seconds are subtracted as doubles: SHM writers may put any time_t there, and an integer
+ * subtraction of such values would overflow. */
 static inline double rcl_ts_diff(const struct timespec *a, const struct timespec *b) {
-  return (double)((int64_t)a->tv_sec - (int64_t)b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) * 1e-9;
+  return ((double)a->tv_sec - (double)b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) * 1e-9;
 }
 
 static inline struct timespec rcl_ts_add(const struct timespec *a, double sec) {

@@ -278,7 +278,9 @@ static void iface_time(const cap_iface *ifc, uint64_t units, cap_record *rec) {
     sec = 0;
     frac_ns = ifc->resol_exp >= 38 ? 0 : (uint64_t)(units / div);
   }
-  rec->ts_sec = (int64_t)sec + ifc->ts_offset;
+  /* Both come from the file and may be anything: add modulo 2^64 (a signed overflow would be
+   * undefined behaviour); nonsense in, nonsense time out, never a crash. */
+  rec->ts_sec = (int64_t)(sec + (uint64_t)ifc->ts_offset);
   rec->ts_nsec = (uint32_t)frac_ns;
 }
 

@@ -74,7 +74,9 @@ static entry *find_or_create(cap_reasm *ra, const cap_fragment *f) {
   entry *free_slot = NULL, *oldest = NULL;
   for (int i = 0; i < CAP_REASM_MAX_PENDING; i++) {
     entry *e = &ra->slots[i];
-    if (e->used && f->ts_sec - e->first_ts > CAP_REASM_TIMEOUT_SEC) {
+    /* Capture times can be anything (pcapng if_tsoffset): compare without a signed overflow. */
+    if (e->used && f->ts_sec > e->first_ts &&
+        (uint64_t)f->ts_sec - (uint64_t)e->first_ts > CAP_REASM_TIMEOUT_SEC) {
       release(e);
       ra->dropped++;
     }

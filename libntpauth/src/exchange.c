@@ -214,7 +214,10 @@ static void ring_drop_oldest(nta_exchange *ex) {
 static void ring_expire(nta_exchange *ex, int64_t now_sec) {
   while (ex->count > 0) {
     size_t oldest = ring_oldest(ex);
-    if (now_sec - ex->ring[oldest].time_sec <= (int64_t)ex->max_age) break;
+    /* Capture times come from files and can be anything: no signed overflow, and time
+     * running backwards expires nothing. */
+    int64_t then = ex->ring[oldest].time_sec;
+    if (now_sec <= then || (uint64_t)now_sec - (uint64_t)then <= ex->max_age) break;
     ring_drop_oldest(ex);
   }
 }
@@ -395,8 +398,11 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
                            nta_exchange_result *out) {
   const nta_verify_result *vr = obs->vr;
   uint8_t mode = obs->pkt->mode;
-  bool uses_key = vr->has_key_id && (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNKNOWN_KEY ||
-                                     vr->verdict == NTA_V_UNTRUSTED_KEY);
+  /* Key ID 0 is reserved (verify.c reports it as unknown_key): several hosts sending it is
+   * no shared key. */
+  bool uses_key = vr->has_key_id && vr->key_id != 0 &&
+                  (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNKNOWN_KEY ||
+                   vr->verdict == NTA_V_UNTRUSTED_KEY);
   /* algorithm is set only when the keyfile has the key. */
   bool md5 = vr->has_key_id && vr->algorithm && vr->algorithm[0] == 'M' &&
              strcmp(vr->algorithm, "MD5") == 0 &&

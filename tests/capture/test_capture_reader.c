@@ -582,6 +582,57 @@ static void test_odd_headers(void) {
   tb_free(&t);
 }
 
+/* pcapng interface with seconds resolution and an if_tsoffset (little-endian file). */
+static void png_idb_offset(tbuf *t, uint16_t linktype, int64_t offset) {
+  size_t at = png_begin(t, 1);
+  tb_u16(t, linktype);
+  tb_u16(t, 0);
+  tb_u32(t, 0);
+  tb_u16(t, 14);  /* if_tsoffset */
+  tb_u16(t, 8);
+  tb_u32(t, (uint32_t)(uint64_t)offset);
+  tb_u32(t, (uint32_t)((uint64_t)offset >> 32));
+  tb_u16(t, 9);   /* if_tsresol: 1 s */
+  tb_u16(t, 1);
+  tb_u8(t, 0);
+  tb_pad4(t);
+  tb_u16(t, 0);
+  tb_u16(t, 0);
+  png_end(t, at);
+}
+
+/* Review regression: if_tsoffset near INT64_MAX/MIN made `sec + offset` (filesrc.c) and the
+ * fragment age `now - first` (reasm.c) signed overflows (undefined behaviour, UBSan abort).
+ * Times now wrap modulo 2^64, and a fragment "older" by more than 2^63 s still expires. */
+static void test_extreme_timestamps(void) {
+  uint8_t dg[2048], eth[2048];
+  size_t n = ntp_datagram(dg, false, 9, 1000);
+  static uint8_t frames[8][2048];
+  size_t lens[8];
+  g_assert_cmpint(ipv4_fragments(dg, n, 400, 0x5151, frames, lens), ==, 3);
+  size_t m = ntp_datagram(eth + 14, false, 10, 48);
+  memcpy(eth, ETH_HDR_V4, 14);
+
+  tbuf t = tb_new(false);
+  png_shb(&t);
+  png_idb_offset(&t, 1, INT64_MIN);
+  png_idb_offset(&t, 1, INT64_MAX);
+  png_epb(&t, 1, 5, eth, (uint32_t)m + 14, (uint32_t)m + 14);   /* INT64_MAX + 5 wraps */
+  png_epb(&t, 0, 0, frames[0], (uint32_t)lens[0], (uint32_t)lens[0]);  /* at INT64_MIN */
+  png_epb(&t, 1, 0, frames[1], (uint32_t)lens[1], (uint32_t)lens[1]);  /* at INT64_MAX */
+  png_epb(&t, 1, 0, frames[2], (uint32_t)lens[2], (uint32_t)lens[2]);
+  got g = read_memory(&t, NULL, 0);
+  g_assert_cmpstr(g.err, ==, "");
+  g_assert_cmpint(g.last, ==, CAP_NEXT_END);
+  g_assert_cmpuint(g.d->len, ==, 1);
+  g_assert_cmpint(got_at(&g, 0)->sec, ==, INT64_MIN + 4);
+  check_payload(got_at(&g, 0), 10, 48);
+  g_assert_cmpuint(g.stats.fragments_pending_dropped, ==, 1);
+  g_assert_cmpuint(g.stats.reassembled, ==, 0);
+  got_free(&g);
+  tb_free(&t);
+}
+
 static void test_snaplen_cut(void) {
   tbuf t = tb_new(false);
   pcap_file_header(&t, false, 1, 90);
@@ -1071,6 +1122,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/capture/reader/ipv6_fragments", test_ipv6_fragments);
   g_test_add_func("/capture/reader/fragment_edge_cases", test_fragment_edge_cases);
   g_test_add_func("/capture/reader/odd_headers", test_odd_headers);
+  g_test_add_func("/capture/reader/extreme_timestamps", test_extreme_timestamps);
   g_test_add_func("/capture/reader/snaplen_cut", test_snaplen_cut);
   g_test_add_func("/capture/reader/pcap_orders_precision", test_pcap_byte_orders_and_precision);
   g_test_add_func("/capture/reader/pcapng", test_pcapng);

@@ -328,6 +328,16 @@ static void test_shared_key(void) {
   f = find_kind(&r, NTA_F_SHARED_KEY);
   g_assert_nonnull(f);
   g_assert_nonnull(strstr(f->text, "servers"));
+  /* Review regression: MACs with the reserved key ID 0 (verdict unknown_key) from several
+   * clients were reported as "key 0 used by several clients". */
+  for (uint8_t host = 20; host < 23; host++) {
+    fake(&q, 10 + host, 7000, NTA_MODE_CLIENT, host, 40000, 2, 123, 0, ntp_ts(7000, 10u + host),
+         NTA_V_UNKNOWN_KEY, 0, NULL);
+    q.vr.has_key_id = true;
+    q.vr.digest_len = 20;
+    nta_exchange_observe(ex, &q.obs, &r);
+    g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
+  }
   nta_exchange_destroy(ex);
 }
 
@@ -382,6 +392,30 @@ static void test_bounded(void) {
   g_assert_null(nta_exchange_create(0, 10));
 }
 
+/* Review regression: capture times come from files (pcapng if_tsoffset can put them anywhere
+ * in int64_t). The age check `now - then` overflowed (undefined behaviour); now a gap of more
+ * than 2^63 s still expires the old request, and time running backwards expires nothing. */
+static void test_extreme_times(void) {
+  nta_exchange *ex = nta_exchange_create(16, 60);
+  nta_exchange_result r;
+  fake_packet q;
+  uint64_t t1 = ntp_ts(5000, 7);
+  fake(&q, 1, INT64_MIN + 10, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
+  nta_exchange_observe(ex, &q.obs, &r);
+  g_assert_null(find_kind(&r, NTA_F_REPLAY));
+  q.obs.frame = 2;
+  q.obs.time_sec = INT64_MAX;
+  nta_exchange_observe(ex, &q.obs, &r);
+  g_assert_null(find_kind(&r, NTA_F_REPLAY));   /* the first one expired long ago */
+  q.obs.frame = 3;
+  q.obs.time_sec = INT64_MIN;                   /* backwards: nothing expires */
+  nta_exchange_observe(ex, &q.obs, &r);
+  const nta_finding *f = find_kind(&r, NTA_F_REPLAY);
+  g_assert_nonnull(f);
+  g_assert_cmpuint(f->related_frame, ==, 2);
+  nta_exchange_destroy(ex);
+}
+
 static void test_ignored(void) {
   nta_exchange *ex = nta_exchange_create(16, 60);
   nta_exchange_result r;
@@ -412,5 +446,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/exchange/weak_keys", test_weak_keys);
   g_test_add_func("/exchange/bounded", test_bounded);
   g_test_add_func("/exchange/ignored", test_ignored);
+  g_test_add_func("/exchange/extreme_times", test_extreme_times);
   return g_test_run();
 }

@@ -214,17 +214,23 @@ static void result_init(nta_verify_result *res, const nta_packet *pkt) {
   res->split_ambiguous = pkt->ambiguous;
 }
 
+/* NTS extension fields make the packet NTS-protected, unless a key explains a legacy MAC
+ * reading: a chrony key ID such as 0x0104xxxx looks like an NTS field header. */
+static nta_verdict nts_unless_good(const nta_packet *pkt, nta_verify_result *res) {
+  if (pkt->has_nts && res->verdict != NTA_V_GOOD) {
+    result_init(res, pkt);
+    res->verdict = NTA_V_NTS;
+    set_reason(res, "NTS extension fields: protected by NTS, not a keyfile");
+  }
+  return res->verdict;
+}
+
 nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8_t *buf,
                        nta_verify_result *res) {
   result_init(res, pkt);
   if (pkt->state == NTA_PKT_MALFORMED) {
     res->verdict = NTA_V_MALFORMED;
     set_reason(res, "%s", pkt->reason[0] ? pkt->reason : "malformed packet");
-    return res->verdict;
-  }
-  if (pkt->has_nts) {
-    res->verdict = NTA_V_NTS;
-    set_reason(res, "NTS extension fields: protected by NTS, not a keyfile");
     return res->verdict;
   }
   if (pkt->n_splits == 0) {
@@ -239,7 +245,7 @@ nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8
   int n = pkt->n_splits < NTA_MAX_SPLITS ? pkt->n_splits : NTA_MAX_SPLITS;
   if (n == 1) {   /* the common case: no choice to make, no copies */
     judge_split(kr, pkt, buf, 0, res);
-    return res->verdict;
+    return nts_unless_good(pkt, res);
   }
   /* Each reading is judged into whichever of two buffers does not hold the best so far: no
    * result (~300 bytes) is copied per reading, at most once at the end. */
@@ -257,7 +263,7 @@ nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8
     if (best_rank == RANK_GOOD) break;   /* a key explains this reading: done */
   }
   if (best != res) *res = *best;
-  return res->verdict;
+  return nts_unless_good(pkt, res);
 }
 
 size_t nta_sign(const nta_key *key, uint8_t *buf, size_t len, size_t cap, size_t digest_len) {

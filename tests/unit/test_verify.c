@@ -266,6 +266,27 @@ static void test_nts(void) {
   nta_keyring_destroy(kr);
 }
 
+/* A chrony key ID 0x01040020 reads as an NTS Unique Identifier field of 32 bytes: when the key
+ * explains the full-length SHA512 MAC the packet is good, not "nts"; unexplained, it stays nts. */
+static void test_nts_lookalike_key_id(void) {
+  nta_keyring *kr = nta_keyring_create();
+  nta_diag err;
+  const uint32_t id = 0x01040020u;
+  if (nta_keyring_add_text(kr, id, "SHA512", "ASCII:nts-lookalike-secret", NTA_DIALECT_CHRONY,
+                           "test", &err) != NTA_OK)
+    g_error("%s", err.msg);
+  uint8_t buf[256];
+  nta_packet pkt;
+  nta_verify_result res;
+  size_t len = sign(kr, id, buf, header(buf, 4, 3), sizeof buf, 64);
+  g_assert_cmpint(run(kr, buf, len, &pkt, &res), ==, NTA_V_GOOD);
+  g_assert_true(pkt.has_nts);
+  g_assert_cmpuint(res.key_id, ==, id);
+  buf[len - 1] ^= 1;
+  g_assert_cmpint(run(kr, buf, len, &pkt, &res), ==, NTA_V_NTS);
+  nta_keyring_destroy(kr);
+}
+
 static void test_mssntp(void) {
   nta_keyring *kr = make_keyring();
   uint8_t buf[256];
@@ -531,6 +552,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/verify/crypto-nak", test_crypto_nak);
   g_test_add_func("/verify/no-auth", test_no_auth);
   g_test_add_func("/verify/nts", test_nts);
+  g_test_add_func("/verify/nts-lookalike-key-id", test_nts_lookalike_key_id);
   g_test_add_func("/verify/mssntp", test_mssntp);
   g_test_add_func("/verify/malformed", test_malformed);
   g_test_add_func("/verify/split/long-digests", test_ambiguous_long_digests);

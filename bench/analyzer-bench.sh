@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 n=${2:-1000000}
 runs=${RUNS:-3}
-analyzer=$build/analyzer/src/ntpauth-analyze
+analyzer=$build/analyzer/ntpauth-analyze
 gen=$build/bench/gen_capture_bench
 for f in "$analyzer" "$gen"; do
   [ -x "$f" ] || { echo "missing $f: build it first (cmake --build $build)" >&2; exit 2; }

@@ -5,7 +5,7 @@
 #
 # Makes a PACKETS-frame capture of SHA1-authenticated client/server pairs with the analyzer
 # benchmark's generator, bench/gen_capture_bench (the same capture bench/analyzer-bench.sh uses;
-# if it cannot be built: tests/plugin/gen_plugin_captures --bench, 1 request in 64 with a bad
+# if it cannot be built: tests/dissector/gen_plugin_captures --bench, 1 request in 64 with a bad
 # MAC), then runs stock tshark on it with and without the plugin, alternating, ROUNDS times each (the best round counts, so a burst of load
 # from elsewhere does not decide the ratio):
 #   without: tshark -n -r FILE                              (no plugin in the private HOME)
@@ -23,7 +23,7 @@ build=$(cd "${1:-$here/../build}" && pwd)
 packets=${2:-1000000}
 rounds=${3:-2}
 plugin=$build/dissector/ntpauth.so
-gen=$build/tests/plugin/gen_plugin_captures
+gen=$build/tests/dissector/gen_plugin_captures
 
 for t in tshark setpriv /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "plugin-bench: $t not found" >&2; exit 1; }

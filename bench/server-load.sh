@@ -11,7 +11,7 @@ BUILD=$(cd "${1:-$here/../build}" && pwd) || exit 2
 SECONDS_PER_RUN=${2:-5}
 PEERS=${NTPAUTH_PEERS:-/opt/ntpauth-peers}
 CHRONYD=$PEERS/chrony/usr/sbin/chronyd
-SERVER=$BUILD/server/daemon/ntpauth-server
+SERVER=$BUILD/server/ntpauth-server
 GEN=$BUILD/bench/server_load_bench
 NOCLOCK="setpriv --inh-caps=-sys_time --bounding-set=-sys_time"
 

@@ -1,11 +1,18 @@
 # Shared helpers for the ntpauth build.
 
+# ntpauth_target_warnings(TARGET): the project's warning set, per target (code from outside the
+# project, such as Wireshark's headers, keeps its own).
+function(ntpauth_target_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter)
+endfunction()
+
 # ntpauth_add_unit_test(NAME SOURCES... [LIBS libs...])
 # A GLib gtest program run by ctest.
 function(ntpauth_add_unit_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES} ${T_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ntpauth PkgConfig::GLIB ${T_LIBS})
+  ntpauth_target_warnings(${name})
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS unit
     ENVIRONMENT "NTPAUTH_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;NTPAUTH_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
@@ -20,6 +27,7 @@ function(ntpauth_add_fuzz name)
   set(srcs ${F_SOURCES} ${F_UNPARSED_ARGUMENTS})
   add_executable(${name}-replay ${srcs} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.c)
   target_link_libraries(${name}-replay PRIVATE ntpauth ${F_LIBS})
+  ntpauth_target_warnings(${name}-replay)
   add_test(NAME fuzz-replay-${name}
            COMMAND ${name}-replay ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
   set_tests_properties(fuzz-replay-${name} PROPERTIES LABELS fuzz)
@@ -29,4 +37,13 @@ function(ntpauth_add_fuzz name)
     target_link_options(${name}-libfuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name}-libfuzzer PRIVATE ntpauth ${F_LIBS})
   endif()
+endfunction()
+
+# ntpauth_fuzz_include(NAME DIRS...): private include folders for both builds of a fuzz target.
+function(ntpauth_fuzz_include name)
+  foreach(v replay libfuzzer)
+    if(TARGET ${name}-${v})
+      target_include_directories(${name}-${v} PRIVATE ${ARGN})
+    endif()
+  endforeach()
 endfunction()

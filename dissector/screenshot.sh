@@ -19,7 +19,7 @@ case "$out" in /*) ;; *) out=$PWD/$out ;; esac
 
 [ "$(id -u)" = 0 ] || { echo "screenshot.sh: run as root (it installs packages and drops to nobody)" >&2; exit 2; }
 plugin=$build/dissector/ntpauth.so
-gen=$build/tests/plugin/gen_plugin_captures
+gen=$build/tests/dissector/gen_plugin_captures
 [ -r "$plugin" ] || { echo "screenshot.sh: $plugin not built (cmake --build $build --target ntpauth-plugin)" >&2; exit 2; }
 
 need=()
@@ -53,7 +53,7 @@ for f in "$repo"/samples/*.pcap; do
   [ -r "$f" ] || continue
   k=${f%.pcap}.keys; [ -r "$k" ] || k=$repo/samples/ntp.keys
   [ -r "$k" ] || continue
-  verdicts=$("$build/analyzer/src/ntpauth-analyze" --format jsonl -k "$k" "$f" 2>/dev/null || true)
+  verdicts=$("$build/analyzer/ntpauth-analyze" --format jsonl -k "$k" "$f" 2>/dev/null || true)
   if printf '%s\n' "$verdicts" | grep -q '"verdict":"bad_mac"'; then
     cp "$f" "$home/data/"; cp "$k" "$home/data/ntp.keys"; cap=$f; capfile=$home/data/$(basename "$f"); break
   fi

@@ -38,12 +38,12 @@ while [ $# -gt 0 ]; do
 done
 
 KEYS=$here/ntp.keys
-SERVER=$build/server/daemon/ntpauth-server
-QUERY=$build/server/query/ntpauth-query
-SIMSHM=$build/server/refclock/ntpauth-sim-shm
+SERVER=$build/server/ntpauth-server
+QUERY=$build/tools/query/ntpauth-query
+SIMSHM=$build/tools/sim/ntpauth-sim-shm
 SAMPLEGEN=$build/samples/ntpauth-samplegen
 CHRONYD=${NTPAUTH_PEERS:-/opt/ntpauth-peers}/chrony/usr/sbin/chronyd
-ANALYZE=$build/analyzer/src/ntpauth-analyze
+ANALYZE=$build/analyzer/ntpauth-analyze
 
 need() { for f in "$@"; do [ -x "$f" ] || { echo "regenerate.sh: $f is missing: build first (cmake --build $build)" >&2; exit 2; }; done; }
 

@@ -9,7 +9,7 @@
  * of a 48-byte packet), so for these the key is absorbed once into a low-level context
  * (MD5_CTX, SHA_CTX, ...) which is copied by value for each packet: no allocation, no
  * provider dispatch. The low-level functions are deprecated in 3.0 but present and compute the
- * same digests. Every other digest goes through EVP. tests/unit/test_mac.c counts allocations
+ * same digests. Every other digest goes through EVP. tests/libntpauth/test_mac.c counts allocations
  * per compute (none for the fast path and CMAC). */
 
 /* The low-level digest API is deprecated in OpenSSL 3.0; we use it knowingly (see above). */

@@ -6,4 +6,4 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: regen.sh BUILD_DIR}
 "$build/tests/analyzer/analyzer_gen_captures" "$here/data/keys.ntpd" "$here/data"
-"$here/run-golden.sh" "$build/analyzer/src/ntpauth-analyze" --update
+"$here/run-golden.sh" "$build/analyzer/ntpauth-analyze" --update

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "refclocks.h"
-#include "shm.h"
-#include "timeutil.h"
+#include "refclock/refclocks.h"
+#include "refclock/shm.h"
+#include "refclock/timeutil.h"
 
 static pid_t sim_pid = -1;
 static char link_path[256];

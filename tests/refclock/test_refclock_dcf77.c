@@ -4,9 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "dcf77.h"
+#include "refclock/dcf77.h"
 #include "dcf77_driver.h"
-#include "timeutil.h"
+#include "refclock/timeutil.h"
 
 static int64_t utc(int y, int mo, int d, int h, int mi) {
   return rcl_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "filter.h"
-#include "refclocks.h"
+#include "refclock/refclocks.h"
 #include "select.h"
-#include "timeutil.h"
+#include "refclock/timeutil.h"
 
 static struct timespec ts(double t) {
   struct timespec z = {0, 0};

@@ -3,9 +3,9 @@
 #include <glib.h>
 #include <string.h>
 
-#include "nmea.h"
+#include "refclock/nmea.h"
 #include "nmea_driver.h"
-#include "timeutil.h"
+#include "refclock/timeutil.h"
 
 /* Appends "*HH" with the right (or a wrong) checksum. */
 static char *with_checksum(const char *body, bool corrupt) {

@@ -8,8 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "refclocks.h"
-#include "timeutil.h"
+#include "refclock/refclocks.h"
+#include "refclock/timeutil.h"
 
 /* ---- simulated pulse source: a pulse at every reference second, on the system clock ---- */
 

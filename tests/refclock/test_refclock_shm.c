@@ -8,9 +8,9 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
-#include "refclocks.h"
-#include "shm.h"
-#include "timeutil.h"
+#include "refclock/refclocks.h"
+#include "refclock/shm.h"
+#include "refclock/timeutil.h"
 
 static struct timespec ts(double t) {
   struct timespec z = {0, 0};

@@ -1,0 +1,506 @@
+/* main.c - ntpauth-server: set-up as root, privilege drop, and the event loop.
+ *
+ * Everything privileged (sockets, keyfile, pcap file, refclock devices, status socket, log file)
+ * is opened first; then the process switches to the run user for good and only serves. The
+ * answer to each request is computed by respond.c; this file only moves bytes and time. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "counters.h"
+#include "log.h"
+#include "netio.h"
+#include "ntpauth/keyring.h"
+#include "privdrop.h"
+#include "ratelimit.h"
+#include "respond.h"
+#include "statussock.h"
+#include "timestate.h"
+
+#include "refclock/refclocks.h"
+#include "capture/writer.h"
+
+#define SRV_RATELIMIT_SLOTS 4096
+#define SRV_TICK_NS 200000000L       /* refclock housekeeping: 5 times a second */
+#define SRV_MAX_POLLFDS (CFG_MAX_LISTEN + 40)
+#define SRV_STATUS_MAX 65536
+
+typedef struct {
+  srv_config cfg;
+  const char *config_path;
+  bool foreground, debug;
+  nta_keyring *keys;
+  net_socket socks[CFG_MAX_LISTEN];
+  size_t n_socks;
+  rl_table *ratelimit;
+  srv_counters *counters;
+  rsp_policy policy;
+  int sig_fd;
+  int status_fd;
+  priv_user user;
+  srv_time_state time_state;
+  struct timespec last_tick;   /* CLOCK_MONOTONIC_COARSE of the last refclock/time-state tick */
+  bool tap_failed;
+  rcl_set *rcl;
+  cap_writer *tap;
+} server;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: ntpauth-server -c FILE [-n] [-d]\n"
+          "  -c FILE  configuration file (ntp.conf-like, see ntpauth-server.conf.example)\n"
+          "  -n       stay in the foreground, log to stderr (unless `logfile` is set)\n"
+          "  -d       debug logging\n"
+          "  -t       check the configuration and keyfile, then exit\n"
+          "  -V       print the version\n");
+}
+
+/* ---- set-up ------------------------------------------------------------------------------- */
+
+static nta_status add_refclock(void *ctx, const char *args, const char *where, nta_diag *err) {
+  return rcl_add_config((rcl_set *)ctx, args, where, err);
+}
+
+static bool load_config(server *s) {
+  nta_diag err;
+  cfg_init(&s->cfg);
+  cfg_refclock_fn rcl_fn = NULL;
+  void *rcl_ctx = NULL;
+  s->rcl = rcl_create();
+  if (!s->rcl) { fprintf(stderr, "ntpauth-server: out of memory\n"); return false; }
+  rcl_fn = add_refclock;
+  rcl_ctx = s->rcl;
+  if (cfg_parse_file(&s->cfg, s->config_path, rcl_fn, rcl_ctx, &err) != NTA_OK) {
+    fprintf(stderr, "ntpauth-server: %s\n", err.msg);
+    return false;
+  }
+  cfg_apply_defaults(&s->cfg);
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) {
+    fprintf(stderr, "ntpauth-server: getcwd: %s\n", strerror(errno));
+    return false;
+  }
+  if (cfg_absolute_paths(&s->cfg, cwd, &err) != NTA_OK) {
+    fprintf(stderr, "ntpauth-server: %s: %s\n", s->config_path, err.msg);
+    return false;
+  }
+  return true;
+}
+
+static bool load_keys(server *s) {
+  nta_diag err;
+  s->keys = nta_keyring_create();
+  if (!s->keys) { log_msg(LOG_ERR, "out of memory"); return false; }
+  if (s->cfg.keys[0]) {
+    nta_diags diags;
+    nta_diags_clear(&diags);
+    nta_dialect used;
+    if (nta_keyring_load_file(s->keys, s->cfg.keys, NTA_DIALECT_AUTO, &used, &diags, &err) != NTA_OK) {
+      log_msg(LOG_ERR, "%s: keys: %s", s->cfg.keys_where, err.msg);
+      return false;
+    }
+    for (size_t i = 0; i < diags.count; i++)
+      log_msg(diags.entries[i].level == NTA_DIAG_NOTE ? LOG_INFO : LOG_WARNING, "%s",
+              diags.entries[i].msg);
+    log_msg(LOG_INFO, "loaded %zu keys from %s (%s format)", nta_keyring_count(s->keys),
+            s->cfg.keys, nta_dialect_name(used));
+  }
+  for (size_t i = 0; i < s->cfg.n_trust; i++) {
+    if (nta_keyring_trust(s->keys, s->cfg.trust[i].spec, &err) != NTA_OK) {
+      log_msg(LOG_ERR, "%s: trustedkey: %s", s->cfg.trust[i].where, err.msg);
+      return false;
+    }
+  }
+  if (s->cfg.n_trust && !s->cfg.keys[0])
+    log_msg(LOG_WARNING, "trustedkey given but no keys file: every MAC'd request fails");
+  return true;
+}
+
+static bool open_sockets(server *s) {
+  nta_diag err;
+  for (size_t i = 0; i < s->cfg.n_listen; i++) {
+    if (net_open(&s->cfg.listen[i], &s->socks[s->n_socks], &err) != NTA_OK) {
+      log_msg(LOG_ERR, "%s", err.msg);
+      return false;
+    }
+    log_msg(LOG_INFO, "listening on %s", s->cfg.listen[i].text);
+    s->n_socks++;
+  }
+  return true;
+}
+
+static bool open_tap(server *s) {
+  nta_diag err;
+  const char *path = s->cfg.pcap;
+  if (!path[0]) return true;
+  if (s->cfg.pcap_max_bytes) {
+    /* Rotation creates new files after the drop: the run user must be able to write there. */
+    char dir_buf[CFG_PATH_MAX];
+    snprintf(dir_buf, sizeof dir_buf, "%s", path);
+    const char *dir = dirname(dir_buf);
+    if (!priv_dir_writable(&s->user, dir)) {
+      log_msg(LOG_ERR, "pcap %s maxsize: folder %s is not writable by user %s (needed to rotate "
+              "files after dropping privileges); chown/chmod it or drop maxsize",
+              path, dir, s->user.drop ? s->user.name : "(current)");
+      return false;
+    }
+  }
+  /* Opened as root: never through a symlink or onto a device, which whoever can write the folder
+   * (the run user, with maxsize) could have planted to make root truncate and chown any file. */
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    log_msg(LOG_ERR, "pcap %s: exists and is not a regular file (%s); refusing to write through it",
+            path, S_ISLNK(st.st_mode) ? "a symlink" : "a special file");
+    return false;
+  }
+  s->tap = cap_writer_open(path, CAP_LINK_RAW, true, s->cfg.pcap_max_bytes, s->cfg.pcap_keep, &err);
+  if (!s->tap) { log_msg(LOG_ERR, "pcap %s: %s", path, err.msg); return false; }
+  /* Flushed once per received batch (handle_socket) instead of per packet: one write(2) for a
+   * whole batch of requests and replies, and the file still ends on a record boundary. */
+  cap_writer_set_autoflush(s->tap, false);
+  if (s->user.drop && lchown(path, s->user.uid, s->user.gid) != 0)
+    log_msg(LOG_WARNING, "pcap %s: chown to %s: %s", path, s->user.name, strerror(errno));
+  log_msg(LOG_INFO, "recording traffic to %s", path);
+  return true;
+}
+
+static bool open_signals(server *s) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGHUP);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return false;
+  signal(SIGPIPE, SIG_IGN);
+  s->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  return s->sig_fd >= 0;
+}
+
+/* ---- status ------------------------------------------------------------------------------- */
+
+static size_t format_status(server *s, char *buf, size_t len) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  size_t off = 0;
+  const srv_time_state *t = &s->time_state;
+  char refid[16];
+  if (t->synced && t->stratum >= 2)
+    snprintf(refid, sizeof refid, "%u.%u.%u.%u", t->refid >> 24, (t->refid >> 16) & 255,
+             (t->refid >> 8) & 255, t->refid & 255);
+  else
+    for (int i = 0; i < 4; i++) {
+      char ch = (char)(t->refid >> (24 - 8 * i));
+      refid[i] = ch >= 32 && ch < 127 ? ch : '\0';
+      refid[4] = '\0';
+    }
+  off += (size_t)snprintf(buf + off, len - off,
+                          "ntpauth-server %s: %s, leap %u, stratum %u, refid %s, offset %+.9f s, "
+                          "root delay %.6f s, root dispersion %.6f s\n",
+                          NTPAUTH_VERSION, t->synced ? "synchronised" : "unsynchronised", t->leap,
+                          t->synced ? t->stratum : 0, refid, t->offset, t->root_delay,
+                          t->root_dispersion);
+  if (off < len) off += cnt_format(s->counters, &now, buf + off, len - off);
+  if (rcl_count(s->rcl) && off + 1 < len) {
+    off += (size_t)snprintf(buf + off, len - off, "refclocks:\n");
+    if (off < len) {
+      size_t need = rcl_format_status(s->rcl, &now, buf + off, len - off);
+      off += need < len - off ? need : len - off - 1;
+    }
+  }
+  if (off >= len) off = len - 1;
+  return off;
+}
+
+/* ---- the NTP path ------------------------------------------------------------------------- */
+
+static void update_time_state(server *s, const struct timespec *now) {
+  srv_time_state rcl_state;
+  bool have_rcl = false;
+  have_rcl = rcl_get_state(s->rcl, now, &rcl_state);
+  ts_select(have_rcl, &rcl_state, s->cfg.local_stratum, now, &s->time_state);
+}
+
+static void tap_write(server *s, const struct timespec *t, const nta_endpoint *src,
+                      const nta_endpoint *dst, const uint8_t *data, size_t len) {
+  if (!s->tap || s->tap_failed) return;
+  nta_diag err;
+  if (cap_writer_write_udp(s->tap, t->tv_sec, (uint32_t)t->tv_nsec, src, dst, data, len, &err) != NTA_OK) {
+    /* Keep serving; say it once. */
+    log_msg(LOG_ERR, "pcap: %s (recording stopped)", err.msg);
+    s->tap_failed = true;
+  }
+}
+
+static void tap_flush(server *s) {
+  nta_diag err;
+  if (s->tap && !s->tap_failed && cap_writer_flush(s->tap, &err) != NTA_OK) {
+    log_msg(LOG_ERR, "pcap: %s (recording stopped)", err.msg);
+    s->tap_failed = true;
+  }
+}
+
+static void log_result(const net_packet *p, const rsp_result *r) {
+  if (!log_debug_enabled()) return;
+  char a[64];
+  nta_endpoint_addr_str(&p->peer, a, sizeof a);
+  log_msg(LOG_DEBUG, "%s port %u: %zu bytes, verdict %s (%s), %s%s%s", a, p->peer.port, p->len,
+          rsp_verdict_name(r->vr.verdict), r->vr.reason, rsp_action_name(r->action),
+          r->action == RSP_DROP ? " " : "",
+          r->action == RSP_DROP ? rsp_drop_reason_name(r->drop_reason) : "");
+}
+
+/* Step 1 for one datagram: record it, decide, apply the rate limit. True when it gets an answer. */
+static bool decide(server *s, const net_packet *p, rsp_result *r) {
+  tap_write(s, &p->rx_time, &p->peer, &p->local, p->data, p->len);
+  rsp_request req = { .buf = p->data, .len = p->truncated ? 0 : p->len, .rx_time = p->rx_time };
+  respond_prepare(&req, &s->time_state, &s->policy, s->keys, r);
+  if (r->action != RSP_DROP && p->peer.port == 0) {   /* nobody to answer to */
+    r->action = RSP_DROP;
+    r->drop_reason = RSP_DROP_MALFORMED;
+  }
+  /* Only requests we would answer spend tokens: junk cannot starve a client. */
+  if (r->action != RSP_DROP && s->ratelimit &&
+      !rl_allow(s->ratelimit, p->peer.family, p->peer.addr, &p->rx_time))
+    respond_rate_limited(r);
+  if (r->action != RSP_DROP) return true;
+  cnt_record(s->counters, p->peer.family, p->peer.addr, r);
+  log_result(p, r);
+  return false;
+}
+
+/* Step 2 for a batch: stamp, sign, send, record. */
+static void answer(server *s, const net_socket *sock, const net_batch *batch, rsp_result *results,
+                   const size_t *todo, size_t n_todo) {
+  net_reply replies[NET_BATCH];
+  size_t sent_of[NET_BATCH];
+  size_t n_send = 0;
+  /* The transmit time is read once per batch, right before signing and sending it: on VMs
+   * without a vDSO clock source every clock read is a system call. */
+  struct timespec tx;
+  clock_gettime(CLOCK_REALTIME, &tx);
+  for (size_t k = 0; k < n_todo; k++) {
+    const net_packet *p = &batch->pkts[todo[k]];
+    rsp_result *r = &results[todo[k]];
+    if (respond_finish(r, &s->time_state, &tx, p->len)) {
+      replies[n_send] = (net_reply){ r->reply, r->reply_len, p };
+      sent_of[n_send++] = todo[k];
+    }
+    cnt_record(s->counters, p->peer.family, p->peer.addr, r);
+    log_result(p, r);
+  }
+  if (!n_send) return;
+  int e;
+  size_t sent = net_send_batch(sock, replies, n_send, &e);
+  if (sent < n_send) {
+    for (size_t k = sent; k < n_send; k++) cnt_send_error(s->counters);
+    log_msg(LOG_DEBUG, "send: %s", strerror(e));
+  }
+  for (size_t k = 0; k < n_send; k++) {
+    const net_packet *p = &batch->pkts[sent_of[k]];
+    tap_write(s, &tx, &p->local, &p->peer, replies[k].data, replies[k].len);
+  }
+}
+
+static void handle_socket(server *s, const net_socket *sock) {
+  static net_batch batch;
+  static rsp_result results[NET_BATCH];
+  size_t todo[NET_BATCH];
+  /* Bounded work per wake-up so signals, refclocks and the status socket are never starved. */
+  for (int round = 0; round < 16; round++) {
+    int e;
+    size_t n = net_recv_batch(sock, &batch, &e);
+    if (e) cnt_rx_error(s->counters);
+    if (n == 0) return;
+    size_t n_todo = 0;
+    for (size_t i = 0; i < n; i++)
+      if (decide(s, &batch.pkts[i], &results[i])) todo[n_todo++] = i;
+    if (n_todo) answer(s, sock, &batch, results, todo, n_todo);
+    tap_flush(s);
+    if (n < NET_BATCH) return;
+  }
+}
+
+/* ---- main loop ---------------------------------------------------------------------------- */
+
+static void dump_status(server *s) {
+  static char buf[SRV_STATUS_MAX];
+  format_status(s, buf, sizeof buf);
+  log_lines(LOG_NOTICE, buf);
+}
+
+/* Returns false when the loop should end. */
+static bool handle_signals(server *s) {
+  struct signalfd_siginfo si;
+  bool run = true;
+  while (read(s->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+    switch (si.ssi_signo) {
+    case SIGTERM:
+    case SIGINT:
+      log_msg(LOG_NOTICE, "signal %u: shutting down", si.ssi_signo);
+      run = false;
+      break;
+    case SIGUSR1: dump_status(s); break;
+    default: break;
+    }
+  }
+  return run;
+}
+
+static long ns_since(const struct timespec *now, const struct timespec *then) {
+  return (long)((now->tv_sec - then->tv_sec) * 1000000000L + (now->tv_nsec - then->tv_nsec));
+}
+
+/* Refclock housekeeping and the served time state, 5 times a second. Scheduling uses the coarse
+ * monotonic clock (read without a system call even on VMs whose precise clocks need one); the
+ * refclock layer gets the precise real time. */
+static void tick(server *s, const struct timespec *mono) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  rcl_tick(s->rcl, &now);
+  update_time_state(s, &now);
+  s->last_tick = *mono;
+}
+
+static bool tick_due(const server *s, const struct timespec *mono) {
+  return ns_since(mono, &s->last_tick) >= SRV_TICK_NS;
+}
+
+static int run_loop(server *s) {
+  struct pollfd fds[SRV_MAX_POLLFDS];
+  static char status_buf[SRV_STATUS_MAX];
+  struct timespec mono;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+  tick(s, &mono);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+    if (tick_due(s, &mono)) tick(s, &mono);
+    size_t n = 0;
+    fds[n++] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
+    if (s->status_fd >= 0) fds[n++] = (struct pollfd){ .fd = s->status_fd, .events = POLLIN };
+    size_t first_sock = n;
+    for (size_t i = 0; i < s->n_socks; i++) fds[n++] = (struct pollfd){ .fd = s->socks[i].fd, .events = POLLIN };
+    size_t first_rcl = n;
+    n += rcl_poll_fds(s->rcl, fds + n, SRV_MAX_POLLFDS - n);
+    long wait_ns = SRV_TICK_NS - ns_since(&mono, &s->last_tick);
+    int timeout = wait_ns <= 0 ? 0 : (int)(wait_ns / 1000000L) + 1;
+    int rc = poll(fds, n, timeout);
+    if (rc < 0 && errno != EINTR) { log_msg(LOG_ERR, "poll: %s", strerror(errno)); return 1; }
+    if (rc <= 0) continue;
+    if (fds[0].revents && !handle_signals(s)) return 0;
+    if (first_rcl < n) {
+      /* Timestamp device input right after the wake-up. */
+      struct timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      for (size_t i = first_rcl; i < n; i++)
+        if (fds[i].revents) rcl_on_readable(s->rcl, fds[i].fd, &now);
+    }
+    for (size_t i = 0; i < s->n_socks; i++)
+      if (fds[first_sock + i].revents) handle_socket(s, &s->socks[i]);
+    if (s->status_fd >= 0 && fds[1].revents) {
+      size_t len = format_status(s, status_buf, sizeof status_buf);
+      status_serve(s->status_fd, status_buf, len);
+    }
+  }
+}
+
+static void cleanup(server *s) {
+  if (s->tap) cap_writer_close(s->tap);
+  s->tap = NULL;
+  for (size_t i = 0; i < s->n_socks; i++) net_close(&s->socks[i]);
+  if (s->status_fd >= 0) {
+    close(s->status_fd);
+    unlink(s->cfg.status_socket);   /* may fail after the drop when its folder is root's */
+  }
+  if (s->sig_fd >= 0) close(s->sig_fd);
+  rcl_destroy(s->rcl);
+  rl_destroy(s->ratelimit);
+  cnt_destroy(s->counters);
+  nta_keyring_destroy(s->keys);
+}
+
+static bool setup(server *s, bool check_only) {
+  nta_diag err;
+  if (!load_config(s)) return false;
+  log_target target = s->cfg.logfile[0] ? LOG_TO_FILE : (s->foreground || check_only) ? LOG_TO_STDERR : LOG_TO_SYSLOG;
+  if (!log_open(target, s->cfg.logfile, s->debug)) {
+    fprintf(stderr, "ntpauth-server: logfile %s: %s\n", s->cfg.logfile, strerror(errno));
+    return false;
+  }
+  if (!load_keys(s)) return false;
+  if (priv_resolve(s->cfg.user, &s->user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
+  if (check_only) return true;
+  if (s->user.drop && s->cfg.logfile[0] && !log_chown(s->user.uid, s->user.gid))
+    log_msg(LOG_WARNING, "logfile %s: chown: %s", s->cfg.logfile, strerror(errno));
+  s->policy.crypto_nak = s->cfg.crypto_nak;
+  s->policy.require_auth = s->cfg.require_auth;
+  s->counters = cnt_create();
+  if (!s->counters) return false;
+  if (s->cfg.ratelimit) {
+    s->ratelimit = rl_create(SRV_RATELIMIT_SLOTS, s->cfg.ratelimit_interval, s->cfg.ratelimit_burst);
+    if (!s->ratelimit) return false;
+  }
+  if (!open_sockets(s)) return false;
+  if (!open_tap(s)) return false;
+  if (rcl_count(s->rcl) && rcl_open(s->rcl, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
+  if (s->cfg.status_socket[0]) {
+    s->status_fd = status_open(s->cfg.status_socket, s->user.uid, s->user.gid, &err);
+    if (s->status_fd < 0) { log_msg(LOG_ERR, "%s", err.msg); return false; }
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  static server s;
+  bool check_only = false;
+  int opt;
+  s.sig_fd = -1;
+  s.status_fd = -1;
+  while ((opt = getopt(argc, argv, "c:ndtVh")) != -1) {
+    switch (opt) {
+    case 'c': s.config_path = optarg; break;
+    case 'n': s.foreground = true; break;
+    case 'd': s.debug = true; break;
+    case 't': check_only = true; break;
+    case 'V': printf("ntpauth-server %s\n", NTPAUTH_VERSION); return 0;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (!s.config_path || optind != argc) { usage(stderr); return 2; }
+
+  if (!setup(&s, check_only)) { cleanup(&s); log_close(); return 1; }
+  if (check_only) {
+    printf("%s: configuration OK\n", s.config_path);
+    cleanup(&s);
+    return 0;
+  }
+  if (!s.foreground && daemon(0, 0) != 0) {
+    log_msg(LOG_ERR, "daemon: %s", strerror(errno));
+    cleanup(&s);
+    return 1;
+  }
+  log_stderr_copy(false);   /* detached: from now on the log target only */
+  nta_diag err;
+  if (!open_signals(&s)) { log_msg(LOG_ERR, "signalfd: %s", strerror(errno)); cleanup(&s); return 1; }
+  if (priv_drop(&s.user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); cleanup(&s); return 1; }
+  log_msg(LOG_NOTICE, "ntpauth-server %s started%s%s, crypto-nak %s, require-auth %s", NTPAUTH_VERSION,
+          s.user.drop ? ", running as " : "", s.user.drop ? s.user.name : "",
+          s.cfg.crypto_nak ? "yes" : "no", s.cfg.require_auth ? "yes" : "no");
+  int rc = run_loop(&s);
+  dump_status(&s);
+  cleanup(&s);
+  log_msg(LOG_NOTICE, "stopped");
+  log_close();
+  return rc;
+}

@@ -37,12 +37,13 @@ static void usage_error(GOptionContext *ctx, const char *fmt, ...) {
 }
 
 static void print_diags(const nta_diags *ds) {
-  for (size_t i = 0; i < ds->count; i++) {
-    const char *level = ds->entries[i].level == NTA_DIAG_NOTE ? "note" : "warning";
-    fprintf(stderr, PROG ": %s: %s\n", level, ds->entries[i].msg);
+  for (size_t i = 0; i < nta_diags_count(ds); i++) {
+    const char *level = nta_diags_level(ds, i) == NTA_DIAG_NOTE ? "note" : "warning";
+    fprintf(stderr, PROG ": %s: %s\n", level, nta_diags_msg(ds, i));
   }
-  if (ds->dropped)
-    fprintf(stderr, PROG ": warning: %zu more keyfile messages not shown\n", ds->dropped);
+  if (nta_diags_dropped(ds))
+    fprintf(stderr, PROG ": warning: %zu more keyfile messages not shown\n",
+            nta_diags_dropped(ds));
 }
 
 /* Loads every keyfile and trust list; exits 2 on a fatal error. Returns NULL without keyfiles. */
@@ -54,22 +55,24 @@ static nta_keyring *load_keys(char **files, size_t nfiles, char **trusted, size_
     return NULL;
   }
   nta_keyring *kr = nta_keyring_create();
-  if (!kr) {
+  nta_diags *diags = nta_diags_create();
+  if (!kr || !diags) {
     fprintf(stderr, PROG ": out of memory\n");
     exit(AN_EXIT_ERROR);
   }
-  static nta_diags diags;   /* 32 KiB: keep it off the stack */
   for (size_t i = 0; i < nfiles; i++) {
     nta_diag err = { { 0 } };
-    nta_diags_clear(&diags);
-    nta_status st = nta_keyring_load_file(kr, files[i], dialect, NULL, &diags, &err);
-    print_diags(&diags);
+    nta_diags_clear(diags);
+    nta_status st = nta_keyring_load_file(kr, files[i], dialect, NULL, diags, &err);
+    print_diags(diags);
     if (st != NTA_OK) {
+      nta_diags_destroy(diags);
       fprintf(stderr, PROG ": %s\n", err.msg[0] ? err.msg : nta_status_name(st));
       nta_keyring_destroy(kr);
       exit(AN_EXIT_ERROR);
     }
   }
+  nta_diags_destroy(diags);
   for (size_t i = 0; i < ntrusted; i++) {
     nta_diag err = { { 0 } };
     if (nta_keyring_trust(kr, trusted[i], &err) != NTA_OK) {

@@ -110,7 +110,6 @@ static void report_once(void) {
 }
 
 static void rebuild_keyring(void) {
-  static nta_diags diags;  /* large: keep it off the stack */
   nta_keyring *kr = nta_keyring_create();
   GString *problems = g_string_new(NULL);
   bool is_error = false;
@@ -120,24 +119,25 @@ static void rebuild_keyring(void) {
     append_problem(problems, &is_error, true, "out of memory while building the keyring");
   } else {
     if (pref_keyfile && *pref_keyfile) {
-      nta_diags_clear(&diags);
+      nta_diags *diags = nta_diags_create();
       err.msg[0] = '\0';
       nta_status st = nta_keyring_load_file(kr, pref_keyfile, (nta_dialect)pref_dialect, NULL,
-                                            &diags, &err);
+                                            diags, &err);
       if (st != NTA_OK) {
         char *t = g_strdup_printf("keyfile %s: %s", pref_keyfile,
                                   err.msg[0] ? err.msg : nta_status_name(st));
         append_problem(problems, &is_error, true, t);
         g_free(t);
       }
-      for (size_t i = 0; i < diags.count; i++)
-        append_problem(problems, &is_error, diags.entries[i].level == NTA_DIAG_ERROR,
-                       diags.entries[i].msg);
-      if (diags.dropped) {
-        char *t = g_strdup_printf("%zu more keyfile messages", diags.dropped);
+      for (size_t i = 0; i < nta_diags_count(diags); i++)
+        append_problem(problems, &is_error, nta_diags_level(diags, i) == NTA_DIAG_ERROR,
+                       nta_diags_msg(diags, i));
+      if (nta_diags_dropped(diags)) {
+        char *t = g_strdup_printf("%zu more keyfile messages", nta_diags_dropped(diags));
         append_problem(problems, &is_error, false, t);
         g_free(t);
       }
+      nta_diags_destroy(diags);
     }
     for (guint i = 0; i < uat_row_count; i++) {
       err.msg[0] = '\0';

@@ -1,8 +1,8 @@
 /* keyring.c - the key container: keys sorted by ID, prepared MAC state per key, trust list.
  *
  * Lookups are a binary search over a sorted array of pointers, so finding a key allocates
- * nothing and costs O(log n). Keyfile reading is in keyring_parse.c/keyring_file.c, trust
- * syntax in trust.c. */
+ * nothing and costs O(log n). The keyfile reader (keyring_parse.c, keyring_file.c) fills the
+ * store through keyring_internal.h; nothing here reads keyfile text. Trust syntax is in trust.c. */
 #include "keyring_internal.h"
 
 #include <stdio.h>
@@ -124,7 +124,7 @@ const nta_key *nta_keyring_find(const nta_keyring *kr, uint32_t id) {
 
 size_t nta_keyring_count(const nta_keyring *kr) { return kr ? kr->n : 0; }
 
-void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader) {
+void nta_keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader) {
   nta_key *k = (nta_key *)nta_keyring_find(kr, id);
   if (!k) {
     nta_mac_destroy(alt);
@@ -139,9 +139,9 @@ const nta_key *nta_keyring_key_at(const nta_keyring *kr, size_t i) {
   return kr && i < kr->n ? kr->keys[i] : NULL;
 }
 
-nta_status keyring_insert(nta_keyring *kr, uint32_t id, const char *type_text, nta_mac *mac,
-                          const uint8_t *secret, size_t secret_len, const char *source,
-                          bool *replaced) {
+nta_status nta_keyring_insert(nta_keyring *kr, uint32_t id, const char *type_text, nta_mac *mac,
+                              const uint8_t *secret, size_t secret_len, const char *source,
+                              bool *replaced) {
   if (replaced) *replaced = false;
   nta_key *k = key_new(id, type_text, mac, secret, secret_len, source);
   if (!k) return NTA_ERR_NOMEM;
@@ -178,28 +178,12 @@ nta_status nta_keyring_add_raw(nta_keyring *kr, uint32_t id, const char *type,
   nta_diag merr;
   nta_mac *mac = nta_mac_create(type, secret, secret_len, &merr);
   if (!mac) return nta_diag_set(err, NTA_ERR_UNSUPPORTED, "key %u: %s", id, merr.msg);
-  nta_status st = keyring_insert(kr, id, type, mac, secret, secret_len, source, NULL);
+  nta_status st = nta_keyring_insert(kr, id, type, mac, secret, secret_len, source, NULL);
   if (st != NTA_OK) {
     nta_mac_destroy(mac);
     return nta_diag_set(err, st, "key %u: out of memory", id);
   }
   return NTA_OK;
-}
-
-nta_status nta_keyring_add_text(nta_keyring *kr, uint32_t id, const char *type, const char *key_text,
-                                nta_dialect dialect, const char *source, nta_diag *err) {
-  if (!kr || !type || !key_text) return nta_diag_set(err, NTA_ERR_ARG, "no keyring, type or key");
-  if (dialect == NTA_DIALECT_AUTO)
-    dialect = (strncmp(key_text, "HEX:", 4) == 0 || strncmp(key_text, "ASCII:", 6) == 0)
-                  ? NTA_DIALECT_CHRONY
-                  : NTA_DIALECT_NTPD;
-  uint8_t secret[KEY_SECRET_MAX];
-  char why[160], warn[160];
-  long n = keyring_decode_secret(key_text, dialect, secret, why, sizeof why, warn, sizeof warn);
-  if (n < 0) return nta_diag_set(err, NTA_ERR_PARSE, "key %u: %s", id, why);
-  nta_status st = nta_keyring_add_raw(kr, id, type, secret, (size_t)n, source, err);
-  OPENSSL_cleanse(secret, sizeof secret);
-  return st;
 }
 
 nta_keyring *nta_keyring_clone(const nta_keyring *kr) {
@@ -253,15 +237,7 @@ bool nta_keyring_is_trusted(const nta_keyring *kr, uint32_t id) {
   return false;
 }
 
-/* ---- loading from memory ------------------------------------------------------------------- */
-
-nta_status nta_keyring_load_text(nta_keyring *kr, const char *name, const char *text, size_t len,
-                                 nta_dialect dialect, nta_dialect *used_dialect, nta_diags *diags,
-                                 nta_diag *err) {
-  if (!kr || (!text && len)) return nta_diag_set(err, NTA_ERR_ARG, "no keyring or text");
-  return keyring_parse_text(kr, name ? name : "(keys)", text ? text : "", len, dialect,
-                            used_dialect, diags, err);
-}
+/* ---- dialect names ------------------------------------------------------------------------- */
 
 const char *nta_dialect_name(nta_dialect d) {
   switch (d) {

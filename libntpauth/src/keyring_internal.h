@@ -1,4 +1,8 @@
-/* keyring_internal.h - shared between keyring.c, keyring_parse.c, keyring_file.c and trust.c. */
+/* keyring_internal.h - the keyring store's internal interface, used by the keyfile reader
+ * (keyring_parse.c), verification (verify.c) and the trust syntax (trust.c).
+ *
+ * The dependency runs one way: the reader fills the store through nta_keyring_insert and
+ * nta_keyring_set_alternate; the store (keyring.c) knows nothing about keyfile text. */
 #ifndef NTPAUTH_KEYRING_INTERNAL_H
 #define NTPAUTH_KEYRING_INTERNAL_H
 
@@ -16,25 +20,22 @@ typedef struct {
 nta_status trust_parse_spec(const char *spec, trust_range **ranges, size_t *n, size_t *cap,
                             nta_diag *err);
 
-/* Loads keyfile text line by line (keyring_parse.c). */
-nta_status keyring_parse_text(nta_keyring *kr, const char *name, const char *text, size_t len,
-                              nta_dialect dialect, nta_dialect *used_dialect, nta_diags *diags,
-                              nta_diag *err);
-
-/* Decodes a key text by a dialect's rule into secret (KEY_SECRET_MAX). Returns the length, or
- * -1 with `why` filled. `warn` receives a note (e.g. truncation) or stays empty. */
-long keyring_decode_secret(const char *text, nta_dialect dialect, uint8_t *secret, char *why,
-                           size_t whylen, char *warn, size_t warnlen);
-
-/* Adds a key with a prepared MAC; `replaced` tells whether an older key had the same ID. */
-nta_status keyring_insert(nta_keyring *kr, uint32_t id, const char *type_text, nta_mac *mac,
-                          const uint8_t *secret, size_t secret_len, const char *source,
-                          bool *replaced);
+/* Adds a key with a prepared MAC; `replaced` tells whether an older key had the same ID.
+ * On success the keyring owns `mac`; on failure the caller still does. */
+nta_status nta_keyring_insert(nta_keyring *kr, uint32_t id, const char *type_text, nta_mac *mac,
+                              const uint8_t *secret, size_t secret_len, const char *source,
+                              bool *replaced);
 
 /* Gives key `id` a second MAC state (another daemon's reading of the same key text) that
  * verification tries when the first does not match. Takes ownership of `alt` (destroyed when
  * there is no such key). `reader` is a static string naming whose reading it is ("ntpsec",
  * "chrony"). */
-void keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader);
+void nta_keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader);
+
+/* The second reading of a key's text, or NULL (see nta_keyring_set_alternate). nta_verify tries
+ * it when nta_key_mac() does not match. */
+nta_mac *nta_key_alt_mac(const nta_key *k);
+/* Whose reading the alternate MAC is ("ntpsec" or "chrony"), NULL without one. */
+const char *nta_key_alt_reader(const nta_key *k);
 
 #endif

@@ -224,7 +224,7 @@ static long decode_chrony_style(const char *text, uint8_t *secret, char *why, si
   return (long)len;
 }
 
-long keyring_decode_secret(const char *text, nta_dialect dialect, uint8_t *secret, char *why,
+static long decode_secret(const char *text, nta_dialect dialect, uint8_t *secret, char *why,
                            size_t whylen, char *warn, size_t warnlen) {
   if (warn && warnlen) warn[0] = '\0';
   if (!*text) {
@@ -275,7 +275,7 @@ static nta_mac *ntpsec_alternate(parse_ctx *c, uint32_t id, const char *type, co
                                  const uint8_t *secret, long n) {
   uint8_t alt[KEY_SECRET_MAX];
   char why[160] = "", warn[160] = "";
-  long m = keyring_decode_secret(key_text, NTA_DIALECT_NTPSEC, alt, why, sizeof why, warn,
+  long m = decode_secret(key_text, NTA_DIALECT_NTPSEC, alt, why, sizeof why, warn,
                                  sizeof warn);
   nta_mac *mac = NULL;
   if (m >= 0 && (m != n || memcmp(alt, secret, (size_t)m) != 0)) {
@@ -298,7 +298,7 @@ static nta_mac *chrony_alternate(const char *type, const char *key_text) {
   if (len <= NTPD_ASCII_MAX) return NULL;
   uint8_t alt[KEY_SECRET_MAX];
   char why[160] = "", warn[160] = "";
-  long m = keyring_decode_secret(key_text, NTA_DIALECT_CHRONY, alt, why, sizeof why, warn,
+  long m = decode_secret(key_text, NTA_DIALECT_CHRONY, alt, why, sizeof why, warn,
                                  sizeof warn);
   nta_mac *mac = NULL;
   if (m >= 0) {
@@ -325,11 +325,11 @@ static nta_mac *auto_alternate(parse_ctx *c, uint32_t id, const char *type, cons
 static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key_text) {
   uint8_t secret[KEY_SECRET_MAX];
   char why[160] = "", warn[160] = "";
-  long n = keyring_decode_secret(key_text, c->dialect, secret, why, sizeof why, warn, sizeof warn);
+  long n = decode_secret(key_text, c->dialect, secret, why, sizeof why, warn, sizeof warn);
   if (n < 0 && c->detected && c->dialect == NTA_DIALECT_NTPD) {
     /* e.g. more than 128 hex digits: too long for Classic, ntpsec uses the first 64 */
     char why2[160] = "", warn2[160] = "";
-    long m = keyring_decode_secret(key_text, NTA_DIALECT_NTPSEC, secret, why2, sizeof why2,
+    long m = decode_secret(key_text, NTA_DIALECT_NTPSEC, secret, why2, sizeof why2,
                                    warn2, sizeof warn2);
     if (m >= 0) {
       LINE_DIAG(c, NTA_DIAG_WARNING, "key %u: %s; read as ntpsec does (%s)", id, why,
@@ -343,7 +343,7 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
     /* Not hex, so no ntpd/ntpsec key: a typo, or a chrony keyfile without HEX:/ASCII: prefixes.
      * chrony reads it as ASCII; do the same and say so, keeping the other lines ntpd's. */
     char why2[160] = "", warn2[160] = "";
-    long m = keyring_decode_secret(key_text, NTA_DIALECT_CHRONY, secret, why2, sizeof why2,
+    long m = decode_secret(key_text, NTA_DIALECT_CHRONY, secret, why2, sizeof why2,
                                    warn2, sizeof warn2);
     if (m >= 0) {
       LINE_DIAG(c, NTA_DIAG_WARNING, "key %u: %s for ntpd and ntpsec; read as ASCII as chrony "
@@ -379,7 +379,7 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
   bool replaced;
   const char *alt_reader = NULL;
   nta_mac *alt = auto_alternate(c, id, type, key_text, secret, n, read_as_chrony, &alt_reader);
-  nta_status st = keyring_insert(c->kr, id, type, mac, secret, (size_t)n, source, &replaced);
+  nta_status st = nta_keyring_insert(c->kr, id, type, mac, secret, (size_t)n, source, &replaced);
   OPENSSL_cleanse(secret, sizeof secret);
   if (st != NTA_OK) {
     nta_mac_destroy(mac);
@@ -387,7 +387,7 @@ static void add_key(parse_ctx *c, uint32_t id, const char *type, const char *key
     c->fatal = st;
     return;
   }
-  if (alt) keyring_set_alternate(c->kr, id, alt, alt_reader);   /* takes ownership */
+  if (alt) nta_keyring_set_alternate(c->kr, id, alt, alt_reader);   /* takes ownership */
   if (replaced)
     LINE_DIAG(c, NTA_DIAG_WARNING, "key %u defined again, replaces the one from %s", id, old_source);
 }
@@ -457,9 +457,9 @@ static void parse_chrony_line(parse_ctx *c, char *line) {
     add_key(c, id, t.tok[1], t.tok[2]);
 }
 
-nta_status keyring_parse_text(nta_keyring *kr, const char *name, const char *text, size_t len,
-                              nta_dialect dialect, nta_dialect *used_dialect, nta_diags *diags,
-                              nta_diag *err) {
+static nta_status parse_text(nta_keyring *kr, const char *name, const char *text, size_t len,
+                             nta_dialect dialect, nta_dialect *used_dialect, nta_diags *diags,
+                             nta_diag *err) {
   bool detected = dialect == NTA_DIALECT_AUTO;
   if (detected) dialect = nta_keyring_detect_dialect(text, len);
   if (used_dialect) *used_dialect = dialect;
@@ -488,4 +488,30 @@ nta_status keyring_parse_text(nta_keyring *kr, const char *name, const char *tex
   free(line);
   if (c.fatal != NTA_OK) return nta_diag_set(err, c.fatal, "%s: out of memory", name);
   return NTA_OK;
+}
+
+/* ---- entry points ---------------------------------------------------------------------------- */
+
+nta_status nta_keyring_load_text(nta_keyring *kr, const char *name, const char *text, size_t len,
+                                 nta_dialect dialect, nta_dialect *used_dialect, nta_diags *diags,
+                                 nta_diag *err) {
+  if (!kr || (!text && len)) return nta_diag_set(err, NTA_ERR_ARG, "no keyring or text");
+  return parse_text(kr, name ? name : "(keys)", text ? text : "", len, dialect, used_dialect,
+                    diags, err);
+}
+
+nta_status nta_keyring_add_text(nta_keyring *kr, uint32_t id, const char *type, const char *key_text,
+                                nta_dialect dialect, const char *source, nta_diag *err) {
+  if (!kr || !type || !key_text) return nta_diag_set(err, NTA_ERR_ARG, "no keyring, type or key");
+  if (dialect == NTA_DIALECT_AUTO)
+    dialect = (strncmp(key_text, "HEX:", 4) == 0 || strncmp(key_text, "ASCII:", 6) == 0)
+                  ? NTA_DIALECT_CHRONY
+                  : NTA_DIALECT_NTPD;
+  uint8_t secret[KEY_SECRET_MAX];
+  char why[160], warn[160];
+  long n = decode_secret(key_text, dialect, secret, why, sizeof why, warn, sizeof warn);
+  if (n < 0) return nta_diag_set(err, NTA_ERR_PARSE, "key %u: %s", id, why);
+  nta_status st = nta_keyring_add_raw(kr, id, type, secret, (size_t)n, source, err);
+  OPENSSL_cleanse(secret, sizeof secret);
+  return st;
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keyring_internal.h"
+
 static const char *const verdict_names[NTA_V_COUNT] = {
   [NTA_V_GOOD] = "good",
   [NTA_V_BAD_MAC] = "bad_mac",

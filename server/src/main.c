@@ -102,16 +102,18 @@ static bool load_keys(server *s) {
   s->keys = nta_keyring_create();
   if (!s->keys) { log_msg(LOG_ERR, "out of memory"); return false; }
   if (s->cfg.keys[0]) {
-    nta_diags diags;
-    nta_diags_clear(&diags);
+    nta_diags *diags = nta_diags_create();
     nta_dialect used;
-    if (nta_keyring_load_file(s->keys, s->cfg.keys, NTA_DIALECT_AUTO, &used, &diags, &err) != NTA_OK) {
+    if (!diags) { log_msg(LOG_ERR, "out of memory"); return false; }
+    if (nta_keyring_load_file(s->keys, s->cfg.keys, NTA_DIALECT_AUTO, &used, diags, &err) != NTA_OK) {
       log_msg(LOG_ERR, "%s: keys: %s", s->cfg.keys_where, err.msg);
+      nta_diags_destroy(diags);
       return false;
     }
-    for (size_t i = 0; i < diags.count; i++)
-      log_msg(diags.entries[i].level == NTA_DIAG_NOTE ? LOG_INFO : LOG_WARNING, "%s",
-              diags.entries[i].msg);
+    for (size_t i = 0; i < nta_diags_count(diags); i++)
+      log_msg(nta_diags_level(diags, i) == NTA_DIAG_NOTE ? LOG_INFO : LOG_WARNING, "%s",
+              nta_diags_msg(diags, i));
+    nta_diags_destroy(diags);
     log_msg(LOG_INFO, "loaded %zu keys from %s (%s format)", nta_keyring_count(s->keys),
             s->cfg.keys, nta_dialect_name(used));
   }

@@ -8,11 +8,17 @@
 
 static void load_and_use(const uint8_t *data, size_t size, nta_dialect dialect) {
   nta_keyring *kr = nta_keyring_create();
-  if (!kr) return;
-  nta_diags diags;
+  nta_diags *diags = nta_diags_create();
+  if (!kr || !diags) {
+    nta_keyring_destroy(kr);
+    nta_diags_destroy(diags);
+    return;
+  }
   nta_diag err;
-  nta_diags_clear(&diags);
-  nta_keyring_load_text(kr, "fuzz", (const char *)data, size, dialect, NULL, &diags, &err);
+  nta_keyring_load_text(kr, "fuzz", (const char *)data, size, dialect, NULL, diags, &err);
+  for (size_t i = 0; i < nta_diags_count(diags); i++)
+    if (!nta_diags_msg(diags, i)[0]) __builtin_trap();   /* every message says something */
+  nta_diags_destroy(diags);
   static const uint8_t msg[48] = {0xe3};
   uint8_t out[NTA_MAC_MAX];
   for (size_t i = 0; i < nta_keyring_count(kr) && i < 64; i++) {

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "ntpauth/keyring.h"
+#include "keyring_internal.h"   /* nta_key_alt_reader */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nta_diags, nta_diags_destroy)
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -43,10 +46,10 @@ static nta_keyring *load_fixture(const char *name, nta_dialect dialect, nta_dial
 /* All diagnostics as "W|E|N text" lines, to compare with an expected block. */
 static char *diags_text(const nta_diags *ds) {
   GString *s = g_string_new(NULL);
-  for (size_t i = 0; i < ds->count; i++) {
-    char lv = ds->entries[i].level == NTA_DIAG_ERROR ? 'E'
-              : ds->entries[i].level == NTA_DIAG_WARNING ? 'W' : 'N';
-    g_string_append_printf(s, "%c %s\n", lv, ds->entries[i].msg);
+  for (size_t i = 0; i < nta_diags_count(ds); i++) {
+    char lv = nta_diags_level(ds, i) == NTA_DIAG_ERROR ? 'E'
+              : nta_diags_level(ds, i) == NTA_DIAG_WARNING ? 'W' : 'N';
+    g_string_append_printf(s, "%c %s\n", lv, nta_diags_msg(ds, i));
   }
   return g_string_free(s, FALSE);
 }
@@ -71,11 +74,11 @@ static void assert_secret_hex(const nta_key *k, const char *hex) {
 /* ---- dialect fixtures ---------------------------------------------------------------------- */
 
 static void test_ntpd_keygen(void) {
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_dialect used;
-  nta_keyring *kr = load_fixture("ntpd-keygen.keys", NTA_DIALECT_AUTO, &used, &ds);
+  nta_keyring *kr = load_fixture("ntpd-keygen.keys", NTA_DIALECT_AUTO, &used, ds);
   g_assert_cmpint(used, ==, NTA_DIALECT_NTPD);
-  g_autofree char *dt = diags_text(&ds);
+  g_autofree char *dt = diags_text(ds);
   g_assert_cmpstr(dt, ==, "");
   g_assert_cmpuint(nta_keyring_count(kr), ==, 20);
   const nta_key *k1 = must_find(kr, 1);
@@ -95,11 +98,11 @@ static void test_ntpd_keygen(void) {
 static void test_ntpsec_keygen(void) {
   nta_dialect dialects[] = {NTA_DIALECT_AUTO, NTA_DIALECT_NTPSEC};
   for (size_t d = 0; d < G_N_ELEMENTS(dialects); d++) {
-    nta_diags ds;
+    g_autoptr(nta_diags) ds = nta_diags_create();
     nta_dialect used;
-    nta_keyring *kr = load_fixture("ntpsec-keygen.keys", dialects[d], &used, &ds);
+    nta_keyring *kr = load_fixture("ntpsec-keygen.keys", dialects[d], &used, ds);
     g_assert_cmpint(used, ==, d == 0 ? NTA_DIALECT_NTPD : NTA_DIALECT_NTPSEC);
-    g_autofree char *dt = diags_text(&ds);
+    g_autofree char *dt = diags_text(ds);
     g_assert_cmpstr(dt, ==, "");
     g_assert_cmpuint(nta_keyring_count(kr), ==, 20);
     for (size_t i = 0; i < 20; i++) {
@@ -115,11 +118,11 @@ static void test_ntpsec_keygen(void) {
 }
 
 static void test_chrony(void) {
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_dialect used;
-  nta_keyring *kr = load_fixture("chrony.keys", NTA_DIALECT_AUTO, &used, &ds);
+  nta_keyring *kr = load_fixture("chrony.keys", NTA_DIALECT_AUTO, &used, ds);
   g_assert_cmpint(used, ==, NTA_DIALECT_CHRONY);
-  g_autofree char *dt = diags_text(&ds);
+  g_autofree char *dt = diags_text(ds);
   g_assert_cmpstr(dt, ==, "");
   g_assert_cmpuint(nta_keyring_count(kr), ==, 10);
   assert_secret(must_find(kr, 1), "chronykey1", 10);
@@ -139,11 +142,11 @@ static void test_chrony(void) {
 }
 
 static void test_chrony_errors(void) {
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_dialect used;
-  nta_keyring *kr = load_fixture("chrony-errors.keys", NTA_DIALECT_AUTO, &used, &ds);
+  nta_keyring *kr = load_fixture("chrony-errors.keys", NTA_DIALECT_AUTO, &used, ds);
   g_assert_cmpint(used, ==, NTA_DIALECT_CHRONY);
-  g_autofree char *dt = diags_text(&ds);
+  g_autofree char *dt = diags_text(ds);
   g_assert_cmpstr(dt, ==,
     "E chrony-errors.keys:2: key 1: odd number of hex digits (39) after HEX:, key skipped\n"
     "E chrony-errors.keys:3: key 2: bad hex digit 'Z' at position 39 of the key, key skipped\n"
@@ -165,11 +168,11 @@ static void test_chrony_errors(void) {
 }
 
 static void test_ntpd_errors(void) {
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_dialect used;
-  nta_keyring *kr = load_fixture("ntpd-errors.keys", NTA_DIALECT_NTPD, &used, &ds);
+  nta_keyring *kr = load_fixture("ntpd-errors.keys", NTA_DIALECT_NTPD, &used, ds);
   g_assert_cmpint(used, ==, NTA_DIALECT_NTPD);
-  g_autofree char *dt = diags_text(&ds);
+  g_autofree char *dt = diags_text(ds);
   g_assert_cmpstr(dt, ==,
     "E ntpd-errors.keys:3: key 2: bad hex digit 'g' at position 40 of the key, key skipped (ntpd 4.2.8 would reject the whole file)\n"
     "W ntpd-errors.keys:4: key 3: odd number of hex digits (39): ntpd pads the last byte with 0\n"
@@ -192,16 +195,16 @@ static void test_ntpd_errors(void) {
   nta_keyring_destroy(kr);
 
   /* The same file auto-detects as chrony: a two-field line and an ID above 65535. */
-  kr = load_fixture("ntpd-errors.keys", NTA_DIALECT_AUTO, &used, &ds);
+  kr = load_fixture("ntpd-errors.keys", NTA_DIALECT_AUTO, &used, ds);
   g_assert_cmpint(used, ==, NTA_DIALECT_CHRONY);
   nta_keyring_destroy(kr);
 }
 
 static void test_ntpsec_errors(void) {
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_dialect used;
-  nta_keyring *kr = load_fixture("ntpsec-errors.keys", NTA_DIALECT_NTPSEC, &used, &ds);
-  g_autofree char *dt = diags_text(&ds);
+  nta_keyring *kr = load_fixture("ntpsec-errors.keys", NTA_DIALECT_NTPSEC, &used, ds);
+  g_autofree char *dt = diags_text(ds);
   g_assert_cmpstr(dt, ==,
     "W ntpsec-errors.keys:2: key 1: hex key of 68 digits truncated to 64 digits (32 bytes), as ntpsec does\n"
     "W ntpsec-errors.keys:3: key 2: odd number of hex digits (41): ntpsec ignores the last one\n"
@@ -251,16 +254,16 @@ static void test_auto_readings(void) {
       "1 SHA1 correct-horse-battery-staple-01\n"
       "2 SHA256 0123456789abcdef0123456789abcdef\n"
       "3 MD5 shortkey\n";
-  nta_diags ds;
-  nta_diags_clear(&ds);
+  g_autoptr(nta_diags) ds = nta_diags_create();
+  nta_diags_clear(ds);
   nta_dialect used;
   nta_keyring *kr = nta_keyring_create();
   g_assert_cmpint(nta_keyring_load_text(kr, "plain.keys", text, sizeof text - 1, NTA_DIALECT_AUTO,
-                                        &used, &ds, NULL), ==, NTA_OK);
+                                        &used, ds, NULL), ==, NTA_OK);
   g_assert_cmpint(used, ==, NTA_DIALECT_NTPD);
-  g_assert_cmpuint(ds.count, ==, 1);
-  g_assert_true(g_str_has_prefix(ds.entries[0].msg, "plain.keys:1: key 1: "));
-  g_assert_nonnull(strstr(ds.entries[0].msg, "read as ASCII as chrony does"));
+  g_assert_cmpuint(nta_diags_count(ds), ==, 1);
+  g_assert_true(g_str_has_prefix(nta_diags_msg(ds, 0), "plain.keys:1: key 1: "));
+  g_assert_nonnull(strstr(nta_diags_msg(ds, 0), "read as ASCII as chrony does"));
   assert_secret(must_find(kr, 1), "correct-horse-battery-staple-01", 31);
   g_assert_null(nta_key_alt_reader(must_find(kr, 1)));
   assert_secret_hex(must_find(kr, 2), "0123456789abcdef0123456789abcdef");
@@ -270,9 +273,9 @@ static void test_auto_readings(void) {
 
   /* An explicit dialect means exactly one reading. */
   kr = nta_keyring_create();
-  nta_diags_clear(&ds);
+  nta_diags_clear(ds);
   g_assert_cmpint(nta_keyring_load_text(kr, "plain.keys", text, sizeof text - 1, NTA_DIALECT_NTPD,
-                                        &used, &ds, NULL), ==, NTA_OK);
+                                        &used, ds, NULL), ==, NTA_OK);
   g_assert_null(nta_keyring_find(kr, 1));
   g_assert_null(nta_key_alt_reader(must_find(kr, 2)));
   nta_keyring_destroy(kr);
@@ -280,13 +283,13 @@ static void test_auto_readings(void) {
 
 static void test_text_edge_cases(void) {
   nta_keyring *kr = nta_keyring_create();
-  nta_diags ds;
-  nta_diags_clear(&ds);
+  g_autoptr(nta_diags) ds = nta_diags_create();
+  nta_diags_clear(ds);
   /* CRLF line ends, tabs, no final newline, a NUL byte in one line */
   static const char text[] = "1\tMD5\tabcdefgh\r\n2 MD5 x\0y\n3 SHA1 ijklmnop";
   g_assert_cmpint(nta_keyring_load_text(kr, "t", text, sizeof text - 1, NTA_DIALECT_NTPD, NULL,
-                                        &ds, NULL), ==, NTA_OK);
-  g_autofree char *dt = diags_text(&ds);
+                                        ds, NULL), ==, NTA_OK);
+  g_autofree char *dt = diags_text(ds);
   g_assert_cmpstr(dt, ==, "E t:2: NUL byte in line, skipped\n");
   g_assert_cmpuint(nta_keyring_count(kr), ==, 2);
   assert_secret(must_find(kr, 1), "abcdefgh", 8);
@@ -296,20 +299,20 @@ static void test_text_edge_cases(void) {
   GString *big = g_string_new("4 MD5 ");
   for (int i = 0; i < 5000; i++) g_string_append_c(big, 'a');
   g_string_append(big, "\n5 MD5 short\n");
-  nta_diags_clear(&ds);
+  nta_diags_clear(ds);
   g_assert_cmpint(nta_keyring_load_text(kr, "big", big->str, big->len, NTA_DIALECT_CHRONY, NULL,
-                                        &ds, NULL), ==, NTA_OK);
-  g_autofree char *dt2 = diags_text(&ds);
+                                        ds, NULL), ==, NTA_OK);
+  g_autofree char *dt2 = diags_text(ds);
   g_assert_cmpstr(dt2, ==, "E big:1: line longer than 4095 characters, skipped\n");
   g_assert_nonnull(nta_keyring_find(kr, 5));
   g_string_free(big, TRUE);
 
   /* ntpd hex longer than 64 bytes */
-  nta_diags_clear(&ds);
+  nta_diags_clear(ds);
   GString *hex = g_string_new("6 SHA1 ");
   for (int i = 0; i < 130; i++) g_string_append_c(hex, 'a');
-  nta_keyring_load_text(kr, "h", hex->str, hex->len, NTA_DIALECT_NTPD, NULL, &ds, NULL);
-  g_autofree char *dt3 = diags_text(&ds);
+  nta_keyring_load_text(kr, "h", hex->str, hex->len, NTA_DIALECT_NTPD, NULL, ds, NULL);
+  g_autofree char *dt3 = diags_text(ds);
   g_assert_cmpstr(dt3, ==,
                   "E h:1: key 6: hex key of 130 digits is longer than ntpd's 128 (64 bytes), key "
                   "skipped (ntpd 4.2.8 would reject the whole file)\n");
@@ -412,25 +415,25 @@ static nta_status load_path(const char *path, nta_diags *ds, nta_diag *err) {
 
 static void test_file_ok_and_mode_warning(tmpdir *t, gconstpointer data) {
   g_autofree char *p = write_file(t, "ok.keys", "1 MD5 abcdefgh\n", 0600);
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_diag err;
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_OK);
-  g_assert_cmpuint(ds.count, ==, 0);
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_OK);
+  g_assert_cmpuint(nta_diags_count(ds), ==, 0);
 
   g_assert_cmpint(chmod(p, 0640), ==, 0);
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_OK);
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_OK);
   g_autofree char *want = g_strdup_printf(
       "W %s: keyfile is readable by its group (mode 0640); keys are secrets, use mode 0600 or "
       "0640 with a trusted group\n", p);
-  g_autofree char *got = diags_text(&ds);
+  g_autofree char *got = diags_text(ds);
   g_assert_cmpstr(got, ==, want);
 
   g_assert_cmpint(chmod(p, 0666), ==, 0);
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_OK);
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_OK);
   g_autofree char *want2 = g_strdup_printf(
       "W %s: keyfile is readable and writable by others (mode 0666); keys are secrets, use mode "
       "0600 or 0640 with a trusted group\n", p);
-  g_autofree char *got2 = diags_text(&ds);
+  g_autofree char *got2 = diags_text(ds);
   g_assert_cmpstr(got2, ==, want2);
 
   /* the source of a file key names the real path and line */
@@ -443,9 +446,9 @@ static void test_file_ok_and_mode_warning(tmpdir *t, gconstpointer data) {
 
 static void test_file_missing(tmpdir *t, gconstpointer data) {
   g_autofree char *p = g_build_filename(t->dir, "nope.keys", NULL);
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_diag err;
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_ERR_IO);
   g_autofree char *want = g_strdup_printf("%s: No such file or directory", p);
   g_assert_cmpstr(err.msg, ==, want);
 }
@@ -453,9 +456,9 @@ static void test_file_missing(tmpdir *t, gconstpointer data) {
 static void test_file_directory(tmpdir *t, gconstpointer data) {
   g_autofree char *p = g_build_filename(t->dir, "sub", NULL);
   g_assert_cmpint(g_mkdir(p, 0700), ==, 0);
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_diag err;
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_ERR_IO);
   g_autofree char *want = g_strdup_printf("%s: is a directory, not a keyfile", p);
   g_assert_cmpstr(err.msg, ==, want);
 }
@@ -463,9 +466,9 @@ static void test_file_directory(tmpdir *t, gconstpointer data) {
 static void test_file_fifo(tmpdir *t, gconstpointer data) {
   g_autofree char *p = g_build_filename(t->dir, "fifo", NULL);
   g_assert_cmpint(mkfifo(p, 0600), ==, 0);
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_diag err;
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);   /* must not block */
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_ERR_IO);   /* must not block */
   g_autofree char *want = g_strdup_printf("%s: not a regular file", p);
   g_assert_cmpstr(err.msg, ==, want);
 }
@@ -473,9 +476,9 @@ static void test_file_fifo(tmpdir *t, gconstpointer data) {
 static void test_file_dangling_symlink(tmpdir *t, gconstpointer data) {
   g_autofree char *p = g_build_filename(t->dir, "ntp.keys", NULL);
   g_assert_cmpint(symlink("ntpkey_MD5key_host.3900000000", p), ==, 0);
-  nta_diags ds;
+  g_autoptr(nta_diags) ds = nta_diags_create();
   nta_diag err;
-  g_assert_cmpint(load_path(p, &ds, &err), ==, NTA_ERR_IO);
+  g_assert_cmpint(load_path(p, ds, &err), ==, NTA_ERR_IO);
   g_autofree char *want = g_strdup_printf(
       "%s: dangling symlink to 'ntpkey_MD5key_host.3900000000' (the target does not exist)", p);
   g_assert_cmpstr(err.msg, ==, want);
@@ -500,9 +503,9 @@ static char *load_as_unprivileged(const char *path, nta_status *st_out) {
     if (geteuid() == 0 &&
         (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0))
       _exit(90);
-    nta_diags ds;
+    g_autoptr(nta_diags) ds = nta_diags_create();
     nta_diag err;
-    nta_status st = load_path(path, &ds, &err);
+    nta_status st = load_path(path, ds, &err);
     unsigned char code = (unsigned char)st;
     if (write(pfd[1], &code, 1) != 1 || write(pfd[1], err.msg, strlen(err.msg)) < 0) _exit(91);
     _exit(0);

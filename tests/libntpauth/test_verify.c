@@ -527,10 +527,8 @@ static void test_ntpsec_key_reading(void) {
   const nta_verdict want[] = {NTA_V_GOOD, NTA_V_GOOD, NTA_V_BAD_MAC};
   for (size_t i = 0; i < G_N_ELEMENTS(dialects); i++) {
     nta_keyring *kr = nta_keyring_create();
-    nta_diags ds;
-    nta_diags_clear(&ds);
     nta_diag err;
-    g_assert_cmpint(nta_keyring_load_text(kr, "k", keys, strlen(keys), dialects[i], NULL, &ds,
+    g_assert_cmpint(nta_keyring_load_text(kr, "k", keys, strlen(keys), dialects[i], NULL, NULL,
                                           &err), ==, NTA_OK);
     g_assert_cmpuint(nta_keyring_count(kr), ==, 2);
     verify_hex(kr, reply34, want[i]);

@@ -103,7 +103,7 @@ static void test_core_reads_what_we_write(void) {
       g_assert_cmpint(kg_format_line(s, &k, dialects[d], &err), ==, NTA_OK);
 
       nta_keyring *kr = nta_keyring_create();
-      nta_diags *diags = g_new0(nta_diags, 1);
+      nta_diags *diags = nta_diags_create();
       nta_status st = nta_keyring_load_text(kr, "test.keys", s->str, s->len, dialects[d], NULL,
                                             diags, &err);
       if (st != NTA_OK)
@@ -111,12 +111,12 @@ static void test_core_reads_what_we_write(void) {
       const nta_key *got = nta_keyring_find(kr, k.id);
       if (!got)
         g_error("%s/%s: line '%s' did not load: %s", nta_dialect_name(dialects[d]), types[t],
-                s->str, diags->count ? diags->entries[0].msg : "(no diagnostic)");
+                s->str, nta_diags_count(diags) ? nta_diags_msg(diags, 0) : "(no diagnostic)");
       g_assert_cmpstr(nta_key_alg_name(got), ==, type->canonical);
       g_assert_cmpuint(nta_key_secret_len(got), ==, k.secret_len);
       g_assert_cmpmem(nta_key_secret(got), k.secret_len, k.secret, k.secret_len);
       nta_keyring_destroy(kr);
-      g_free(diags);
+      nta_diags_destroy(diags);
       g_string_free(s, TRUE);
     }
   }

@@ -26,12 +26,6 @@ typedef struct nta_key nta_key;   /* owned by the keyring */
 
 uint32_t nta_key_id(const nta_key *k);
 nta_mac *nta_key_mac(const nta_key *k);                /* prepared state for compute/verify */
-/* A second reading of the same key text, or NULL: set for auto-detected ntpd-style keyfiles
- * where ntpsec reads a hex key differently (odd digit count, more than 64 digits). nta_verify
- * tries it when nta_key_mac() does not match. */
-nta_mac *nta_key_alt_mac(const nta_key *k);
-/* Whose reading the alternate MAC is ("ntpsec" or "chrony"), NULL without one. */
-const char *nta_key_alt_reader(const nta_key *k);
 const char *nta_key_alg_name(const nta_key *k);        /* same as nta_mac_name */
 const char *nta_key_type_text(const nta_key *k);       /* the type as written in the file */
 size_t nta_key_secret_len(const nta_key *k);

@@ -30,25 +30,29 @@ typedef struct {
 nta_status nta_diag_set(nta_diag *d, nta_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* A bounded list of diagnostics (warnings, skipped lines). No allocation: entries past
- * NTA_DIAGS_MAX are counted in `dropped`. */
+/* A growable list of diagnostics (warnings, skipped lines), created and destroyed like every
+ * other ntpauth object. Messages are complete text, already prefixed "file:line: " where it
+ * applies. The list holds at most NTA_DIAGS_MAX entries (a hostile 16 MB keyfile must not turn
+ * into gigabytes of messages); later ones, and ones that could not be allocated, are counted by
+ * nta_diags_dropped(). */
 typedef enum { NTA_DIAG_NOTE, NTA_DIAG_WARNING, NTA_DIAG_ERROR } nta_diag_level;
 
-#define NTA_DIAGS_MAX 64
-typedef struct {
-  nta_diag_level level;
-  char msg[NTA_DIAG_MSG_MAX]; /* complete text, already prefixed "file:line: " where it applies */
-} nta_diag_entry;
+#define NTA_DIAGS_MAX 10000
 
-typedef struct {
-  nta_diag_entry entries[NTA_DIAGS_MAX];
-  size_t count;
-  size_t dropped;
-} nta_diags;
+typedef struct nta_diags nta_diags;
 
+nta_diags *nta_diags_create(void);   /* NULL when out of memory */
+void nta_diags_destroy(nta_diags *ds);
 void nta_diags_clear(nta_diags *ds);
 /* Appends an entry; a NULL list is allowed and ignored. */
 void nta_diags_add(nta_diags *ds, nta_diag_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+size_t nta_diags_count(const nta_diags *ds);
+size_t nta_diags_dropped(const nta_diags *ds);
+/* Entry i (0 <= i < count). */
+nta_diag_level nta_diags_level(const nta_diags *ds, size_t i);
+const char *nta_diags_msg(const nta_diags *ds, size_t i);
+/* Number of entries at `level` or above. */
+size_t nta_diags_count_at_least(const nta_diags *ds, nta_diag_level level);
 
 #endif

@@ -48,7 +48,7 @@ static nta_status format_keys(GString *out, const kg_key *keys, size_t n, nta_di
 nta_status kg_self_check(const char *path, nta_dialect dialect, const kg_key *keys, size_t n,
                          nta_diag *err) {
   nta_keyring *kr = nta_keyring_create();
-  nta_diags *diags = g_new0(nta_diags, 1);   /* large: keep it off the stack */
+  nta_diags *diags = nta_diags_create();
   nta_diag load_err = { { 0 } };
   nta_status st = NTA_OK;
   if (!kr) {
@@ -65,7 +65,7 @@ nta_status kg_self_check(const char *path, nta_dialect dialect, const kg_key *ke
     if (!k) {
       st = nta_diag_set(err, NTA_ERR_PARSE, "self-check: %s: key %" PRIu32 " (%s) did not load%s%s",
                         path, keys[i].id, keys[i].type->canonical,
-                        diags->count ? ": " : "", diags->count ? diags->entries[0].msg : "");
+                        nta_diags_count(diags) ? ": " : "", nta_diags_msg(diags, 0));
       goto out;
     }
     const char *alg = nta_key_alg_name(k);
@@ -83,7 +83,7 @@ nta_status kg_self_check(const char *path, nta_dialect dialect, const kg_key *ke
     }
   }
 out:
-  g_free(diags);
+  nta_diags_destroy(diags);
   nta_keyring_destroy(kr);
   return st;
 }

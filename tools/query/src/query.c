@@ -402,15 +402,17 @@ int main(int argc, char **argv) {
   if (!kr) return 1;
   if (opt_keyfile) {
     nta_diag derr;
-    nta_diags diags;
-    nta_diags_clear(&diags);
-    if (nta_keyring_load_file(kr, opt_keyfile, NTA_DIALECT_AUTO, NULL, &diags, &derr) != NTA_OK) {
+    nta_diags *diags = nta_diags_create();
+    if (nta_keyring_load_file(kr, opt_keyfile, NTA_DIALECT_AUTO, NULL, diags, &derr) != NTA_OK) {
       fprintf(stderr, "ntpauth-query: %s\n", derr.msg);
+      nta_diags_destroy(diags);
       nta_keyring_destroy(kr);
       return 2;
     }
-    for (size_t i = 0; i < diags.count; i++)
-      if (diags.entries[i].level == NTA_DIAG_ERROR) fprintf(stderr, "ntpauth-query: %s\n", diags.entries[i].msg);
+    for (size_t i = 0; i < nta_diags_count(diags); i++)
+      if (nta_diags_level(diags, i) == NTA_DIAG_ERROR)
+        fprintf(stderr, "ntpauth-query: %s\n", nta_diags_msg(diags, i));
+    nta_diags_destroy(diags);
   }
   int rc;
   if (opt_scenario) rc = q_run_scenarios(opt_scenario, argv[1], opt_host6 ? opt_host6 : "::1", kr, opt_timeout, opt_json);

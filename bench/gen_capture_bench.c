@@ -12,17 +12,14 @@
 #include <string.h>
 
 #include "ntpauth/keyring.h"
+#include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
 
 #define BASE_SEC 1795780800u       /* 2026-11-27T12:00:00Z */
-#define NTP_UNIX 2208988800u
 #define KEY_ID 11
 #define KEY_HEX "0102030405060708090a0b0c0d0e0f1011121314"
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 static void le32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
@@ -74,28 +71,22 @@ int main(int argc, char **argv) {
     unsigned client = (unsigned)(i / 2) % 64;
     uint32_t usec = (uint32_t)(i * 37 % 1000000);
     uint32_t sec = BASE_SEC + (uint32_t)(i / 20000);
-    uint64_t now = ((uint64_t)(sec + NTP_UNIX) << 32) | (((uint64_t)usec << 32) / 1000000u);
+    uint64_t now = ((uint64_t)(sec + NTA_NTP_UNIX_OFFSET) << 32) | (((uint64_t)usec << 32) / 1000000u);
 
-    memset(ntp, 0, 48);
-    ntp[0] = (uint8_t)((4 << 3) | (is_reply ? 4 : 3));
-    ntp[1] = is_reply ? 2 : 0;
-    ntp[2] = 6;
-    ntp[3] = 0xec;
+    nta_header h = { .version = 4, .mode = is_reply ? 4 : 3, .poll = 6, .precision = -20 };
     if (is_reply) {
-      put32(ntp + 12, 0xc0000201);
-      put32(ntp + 16, (uint32_t)(now >> 32) - 16);
-      put32(ntp + 24, (uint32_t)(last_xmt >> 32));
-      put32(ntp + 28, (uint32_t)last_xmt);
-      put32(ntp + 32, (uint32_t)(now >> 32));
-      put32(ntp + 36, (uint32_t)now);
-      put32(ntp + 40, (uint32_t)(now >> 32));
-      put32(ntp + 44, (uint32_t)now + 4000);
+      h.stratum = 2;
+      h.refid = 0xc0000201;
+      h.ref_ts = (uint64_t)((uint32_t)(now >> 32) - 16) << 32;
+      h.org_ts = last_xmt;
+      h.rec_ts = now;
+      h.xmt_ts = (now & ~0xffffffffULL) | (uint32_t)((uint32_t)now + 4000);
     } else {
       /* Unique per request: the low bits carry the index. */
       last_xmt = (now & ~0xfffffULL) | (i & 0xfffff);
-      put32(ntp + 40, (uint32_t)(last_xmt >> 32));
-      put32(ntp + 44, (uint32_t)last_xmt);
+      h.xmt_ts = last_xmt;
     }
+    nta_header_write(&h, ntp, 128);
     size_t len = nta_sign(key, ntp, 48, 128, 20);
     if (len != 72) { fprintf(stderr, "nta_sign failed\n"); return 1; }
 

@@ -18,7 +18,6 @@
  * clients that put a random transmit timestamp into requests (chrony does). */
 #include "ntpauth/exchange.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,12 +88,6 @@ const char *nta_finding_name(nta_finding_kind k) {
   case NTA_F_COUNT: break;
   }
   return "unknown";
-}
-
-void nta_endpoint_addr_str(const nta_endpoint *ep, char *out, size_t outlen) {
-  if (!out || outlen == 0) return;
-  if (!ep || !inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, out, (socklen_t)outlen))
-    snprintf(out, outlen, "?");
 }
 
 /* ---- pairing table ------------------------------------------------------------------------ */

@@ -222,7 +222,7 @@ fail:
 
 nta_status nta_keyring_trust(nta_keyring *kr, const char *spec, nta_diag *err) {
   if (!kr || !spec) return nta_diag_set(err, NTA_ERR_ARG, "no keyring or trust list");
-  nta_status st = trust_parse_spec(spec, &kr->trust, &kr->n_trust, &kr->cap_trust, err);
+  nta_status st = nta_trust_parse_spec(spec, &kr->trust, &kr->n_trust, &kr->cap_trust, err);
   if (st == NTA_OK) kr->has_trust = true;
   return st;
 }

@@ -17,8 +17,8 @@ typedef struct {
 } trust_range;
 
 /* Parses a trust spec and appends its ranges to *ranges (realloc'd). */
-nta_status trust_parse_spec(const char *spec, trust_range **ranges, size_t *n, size_t *cap,
-                            nta_diag *err);
+nta_status nta_trust_parse_spec(const char *spec, trust_range **ranges, size_t *n,
+                                size_t *cap, nta_diag *err);
 
 /* Adds a key with a prepared MAC; `replaced` tells whether an older key had the same ID.
  * On success the keyring owns `mac`; on failure the caller still does. */

@@ -16,6 +16,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "ntpauth/mac.h"
+#include "mac_internal.h"
 
 #include <ctype.h>
 #include <pthread.h>

@@ -2,7 +2,7 @@
  *
  * The fixed header is decoded field by field through bytes.h. What follows it is ambiguous on
  * the wire (there is no type or length in front of a legacy MAC), so instead of guessing once the
- * parser lists every reading real implementations produce (see the facts sheet, sections 2, 3, 7):
+ * parser lists every reading real implementations produce (docs/trailer-readings.md):
  *   - NTPv1-3: the whole trailer is key ID + digest (chrony sends full-length digests in v3), with
  *     the crypto-NAK and MS-SNTP special cases;
  *   - NTPv4: the RFC 7822 walk (remaining 20/24 = MAC, more = an extension field), plus, at each

@@ -4,7 +4,6 @@
 
 #include "ntpauth/packet.h"
 
-#define NTP_UNIX_OFFSET 2208988800LL   /* seconds from 1900-01-01 to 1970-01-01 */
 #define NTP_ERA_SECONDS 4294967296.0   /* 2^32 */
 
 const char *nta_mode_name(uint8_t mode) {
@@ -96,7 +95,7 @@ double nta_ts_to_double(uint64_t ts) {
 uint64_t nta_ts_from_unix(int64_t sec, uint32_t nsec) {
   sec += nsec / 1000000000u;
   nsec %= 1000000000u;
-  uint32_t ntp_sec = (uint32_t)((uint64_t)sec + (uint64_t)NTP_UNIX_OFFSET);  /* wraps per era */
+  uint32_t ntp_sec = (uint32_t)((uint64_t)sec + (uint64_t)NTA_NTP_UNIX_OFFSET);  /* wraps per era */
   uint64_t frac = (((uint64_t)nsec << 32) + 500000000u) / 1000000000u;     /* rounded */
   if (frac > UINT32_MAX) frac = UINT32_MAX;
   return ((uint64_t)ntp_sec << 32) | frac;
@@ -104,7 +103,7 @@ uint64_t nta_ts_from_unix(int64_t sec, uint32_t nsec) {
 
 double nta_ts_to_unix(uint64_t ts) {
   uint32_t ntp_sec = (uint32_t)(ts >> 32);
-  double sec = (double)ntp_sec - (double)NTP_UNIX_OFFSET;
+  double sec = (double)ntp_sec - (double)NTA_NTP_UNIX_OFFSET;
   /* The usual era rule: seconds with the top bit clear are in era 1 (from 2036-02-07), so the
    * result covers 1968-01-20 .. 2104-02-26. */
   if (!(ntp_sec & 0x80000000u)) sec += NTP_ERA_SECONDS;

@@ -100,15 +100,15 @@ static nta_status parse_plain(const char *tok, uint32_t *lo, uint32_t *hi, nta_d
   return NTA_OK;
 }
 
-nta_status trust_parse_spec(const char *spec, trust_range **ranges, size_t *n, size_t *cap,
-                            nta_diag *err) {
+nta_status nta_trust_parse_spec(const char *spec, trust_range **ranges, size_t *n,
+                                size_t *cap, nta_diag *err) {
   trust_lexer lx = {.p = spec};
   trust_range *tmp = NULL;
   size_t tn = 0, tcap = 0;
   nta_status st = NTA_OK;
   bool first = true;
   while (st == NTA_OK && next_token(&lx)) {
-    uint32_t lo, hi;
+    uint32_t lo = 0, hi = 0;
     if (lx.overlong) {
       st = bad_token(err, lx.tok, "token too long");
       break;

@@ -7,6 +7,7 @@
  * so a key that explains a split wins over the RFC reading (chrony's full-length NTPv3 MACs,
  * key IDs that look like EF lengths), and without keys the RFC reading is what is reported. */
 #include "ntpauth/verify.h"
+#include "mac_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,67 +82,79 @@ static void good_reason(nta_verify_result *r, const nta_key *key) {
   }
 }
 
+/* Verdict for a key ID that names no usable key. */
+static int judge_unknown_key(const nta_keyring *kr, const nta_split *s, nta_verify_result *r) {
+  r->verdict = NTA_V_UNKNOWN_KEY;
+  if (s->key_id == 0)
+    set_reason(r, "key ID 0 is reserved and never valid");
+  else if (nta_keyring_count(kr) == 0)
+    set_reason(r, "key %u: no keys loaded", s->key_id);
+  else
+    set_reason(r, "key %u not in keyfile", s->key_id);
+  return RANK_OTHER;
+}
+
+/* Verdict for a digest length the key's algorithm never appears with. */
+static int judge_bad_length(const nta_split *s, size_t full, bool trusted, nta_verify_result *r) {
+  char lengths[48];
+  if (full > NTA_MAC_TRUNC)
+    snprintf(lengths, sizeof lengths, "%zu- or %d-byte", full, NTA_MAC_TRUNC);
+  else
+    snprintf(lengths, sizeof lengths, "%zu-byte", full);
+  r->verdict = trusted ? NTA_V_BAD_MAC : NTA_V_UNTRUSTED_KEY;
+  if (trusted)
+    set_reason(r, "key %u (%s) expects %s digest, packet has %u", s->key_id, r->algorithm,
+               lengths, s->digest_len);
+  else
+    set_reason(r, "key %u not trusted (and %s expects %s digest, packet has %u)", s->key_id,
+               r->algorithm, lengths, s->digest_len);
+  return RANK_KNOWN_BAD_LEN;
+}
+
+/* Computes the key's MAC over the split's data and compares it with the packet's digest in
+ * constant time; on a mismatch keeps the expected digest in r and tries the key's alternate
+ * reading (another daemon's reading of the same key text). Returns whether either matched.
+ * *computed is the length of the key's own MAC (0 when OpenSSL failed). */
+static bool mac_matches(const nta_key *key, const uint8_t *buf, const nta_split *s,
+                        nta_verify_result *r, size_t *computed, bool *by_alt) {
+  uint8_t mac[NTA_MAC_MAX];
+  size_t n = nta_mac_compute(nta_key_mac(key), buf, s->mac_offset, mac);
+  *computed = n;
+  *by_alt = false;
+  bool ok = n >= s->digest_len && nta_ct_equal(mac, nta_split_digest(s, buf), s->digest_len);
+  if (!ok && n >= s->digest_len) memcpy(r->expected, mac, s->digest_len);
+  nta_mac *alt = nta_key_alt_mac(key);
+  if (!ok && alt) {
+    size_t m = nta_mac_compute(alt, buf, s->mac_offset, mac);
+    ok = *by_alt = m >= s->digest_len && nta_ct_equal(mac, nta_split_digest(s, buf), s->digest_len);
+  }
+  return ok;
+}
+
 /* Verdict of a MAC split. */
 static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t *buf,
                      const nta_split *s, nta_verify_result *r) {
   r->has_key_id = true;
   r->key_id = s->key_id;
   r->digest_len = s->digest_len;
-  if (s->key_id == 0) {
-    r->verdict = NTA_V_UNKNOWN_KEY;
-    set_reason(r, "key ID 0 is reserved and never valid");
-    return RANK_OTHER;
-  }
-  const nta_key *key = nta_keyring_find(kr, s->key_id);
-  if (!key) {
-    r->verdict = NTA_V_UNKNOWN_KEY;
-    if (nta_keyring_count(kr) == 0)
-      set_reason(r, "key %u: no keys loaded", s->key_id);
-    else
-      set_reason(r, "key %u not in keyfile", s->key_id);
-    return RANK_OTHER;
-  }
+  const nta_key *key = s->key_id ? nta_keyring_find(kr, s->key_id) : NULL;
+  if (!key) return judge_unknown_key(kr, s, r);
   nta_mac *mac = nta_key_mac(key);
-  const char *alg = nta_mac_name(mac);
   size_t full = nta_mac_output_len(mac);
   bool trusted = nta_keyring_is_trusted(kr, s->key_id);
   r->key = key;
-  r->algorithm = alg;
+  r->algorithm = nta_mac_name(mac);
   r->truncated = s->digest_len < full;
-
-  if (!nta_mac_len_acceptable(mac, s->digest_len)) {
-    char lengths[48];
-    if (full > NTA_MAC_TRUNC)
-      snprintf(lengths, sizeof lengths, "%zu- or %d-byte", full, NTA_MAC_TRUNC);
-    else
-      snprintf(lengths, sizeof lengths, "%zu-byte", full);
-    r->verdict = trusted ? NTA_V_BAD_MAC : NTA_V_UNTRUSTED_KEY;
-    if (trusted)
-      set_reason(r, "key %u (%s) expects %s digest, packet has %u", s->key_id, alg, lengths,
-                 s->digest_len);
-    else
-      set_reason(r, "key %u not trusted (and %s expects %s digest, packet has %u)", s->key_id,
-                 alg, lengths, s->digest_len);
-    return RANK_KNOWN_BAD_LEN;
-  }
+  if (!nta_mac_len_acceptable(mac, s->digest_len)) return judge_bad_length(s, full, trusted, r);
   /* Defensive: the parser promises the digest lies inside the captured bytes. */
   if ((size_t)s->mac_offset + 4 + s->digest_len > pkt->captured_len) {
     r->verdict = NTA_V_MALFORMED;
     set_reason(r, "truncated: MAC of key %u ends after the captured bytes", s->key_id);
     return RANK_OTHER;
   }
-  uint8_t computed[NTA_MAC_MAX];
-  size_t n = nta_mac_compute(mac, buf, s->mac_offset, computed);
-  bool ok = n >= s->digest_len && nta_ct_equal(computed, nta_split_digest(s, buf), s->digest_len);
-  if (!ok && n >= s->digest_len) memcpy(r->expected, computed, s->digest_len);
-  nta_mac *alt = nta_key_alt_mac(key);
-  bool by_alt = false;
-  if (!ok && alt) {   /* another daemon's reading of the key text (same algorithm) */
-    uint8_t alt_computed[NTA_MAC_MAX];
-    size_t m = nta_mac_compute(alt, buf, s->mac_offset, alt_computed);
-    ok = by_alt = m >= s->digest_len &&
-                  nta_ct_equal(alt_computed, nta_split_digest(s, buf), s->digest_len);
-  }
+  size_t n;
+  bool by_alt;
+  bool ok = mac_matches(key, buf, s, r, &n, &by_alt);
   if (!trusted) {
     r->verdict = NTA_V_UNTRUSTED_KEY;
     set_reason(r, "key %u not trusted (MAC %s)", s->key_id, ok ? "correct" : "incorrect");
@@ -158,9 +171,9 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   }
   r->verdict = NTA_V_BAD_MAC;
   if (n == 0)
-    set_reason(r, "key %u (%s): the MAC could not be computed", s->key_id, alg);
+    set_reason(r, "key %u (%s): the MAC could not be computed", s->key_id, r->algorithm);
   else
-    set_reason(r, "digest mismatch for key %u (%s)", s->key_id, alg);
+    set_reason(r, "digest mismatch for key %u (%s)", s->key_id, r->algorithm);
   return RANK_KNOWN_MISMATCH;
 }
 

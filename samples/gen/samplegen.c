@@ -17,13 +17,13 @@
 #include "capture/writer.h"
 #include "ntpauth/keyring.h"
 #include "ntpauth/mac.h"
+#include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
 #include "sg_build.h"
 
 /* 2026-01-01 12:00:00 UTC: every sample starts here. */
 #define SG_EPOCH_UNIX 1767268800LL
 #define SG_NS 1000000000LL
-#define SG_NTP_UNIX_OFFSET 2208988800ULL
 
 typedef enum {
   SG_REPLY_NORMAL,      /* signed with the request's key and digest length, or plain */
@@ -58,7 +58,7 @@ typedef struct {
 } sg_run;
 
 static uint64_t ntp_ts(int64_t unix_ns) {
-  uint64_t sec = (uint64_t)(unix_ns / SG_NS) + SG_NTP_UNIX_OFFSET;
+  uint64_t sec = (uint64_t)(unix_ns / SG_NS + NTA_NTP_UNIX_OFFSET);
   uint64_t frac = ((uint64_t)(unix_ns % SG_NS) << 32) / (uint64_t)SG_NS;
   return (sec << 32) | frac;
 }
@@ -88,11 +88,11 @@ static size_t build_nts_request(sg_run *run, uint8_t *msg, size_t len, uint8_t u
 
 static size_t build_request(sg_run *run, const sg_exchange *ex, int64_t client_ns, uint8_t *msg,
                             uint8_t uid[32]) {
-  sg_header h = {
+  nta_header h = {
     .li = 0, .version = ex->version, .mode = 3, .poll = 6, .precision = -20,
     .xmt_ts = ntp_ts(client_ns),
   };
-  size_t len = sg_put_header(msg, SG_MSG_MAX, &h);
+  size_t len = nta_header_write(&h, msg, SG_MSG_MAX);
   if (ex->nts)
     return build_nts_request(run, msg, len, uid);
   if (ex->ef_type) {
@@ -114,7 +114,7 @@ static size_t build_reply(sg_run *run, const sg_exchange *ex, const uint8_t *req
   nta_packet_parse(req, req_len, req_len, &pkt);
   nta_verify(run->server_keys, &pkt, req, &vr);
 
-  sg_header h = {
+  nta_header h = {
     .li = 0, .version = ex->version, .mode = 4, .stratum = run->stratum, .poll = pkt.poll,
     .precision = -23, .root_delay = sg_short_from_seconds(run->root_delay),
     .root_dispersion = sg_short_from_seconds(run->root_dispersion), .refid = run->refid,
@@ -124,7 +124,7 @@ static size_t build_reply(sg_run *run, const sg_exchange *ex, const uint8_t *req
   if (ex->reply == SG_REPLY_KOD_RATE) {
     /* Classic fast_xmit(): unsynchronised, stratum 0, "RATE", the request's own values, and
      * its transmit timestamp in origin, receive and transmit. */
-    h = (sg_header){
+    h = (nta_header){
       .li = 3, .version = ex->version, .mode = 4, .stratum = 0,
       .poll = pkt.poll < 10 ? 10 : pkt.poll, .precision = pkt.precision,
       .root_delay = pkt.root_delay, .root_dispersion = pkt.root_dispersion,
@@ -137,7 +137,7 @@ static size_t build_reply(sg_run *run, const sg_exchange *ex, const uint8_t *req
     h.refid = sg_refid_text("NTSN");
     h.ref_ts = 0;
   }
-  size_t len = sg_put_header(msg, SG_MSG_MAX, &h);
+  size_t len = nta_header_write(&h, msg, SG_MSG_MAX);
   switch (ex->reply) {
   case SG_REPLY_CRYPTO_NAK:
     return len ? nta_append_crypto_nak(msg, len, SG_MSG_MAX) : 0;

@@ -25,23 +25,6 @@ void sg_prng_fill(sg_prng *r, uint8_t *out, size_t n) {
   }
 }
 
-size_t sg_put_header(uint8_t *buf, size_t cap, const sg_header *h) {
-  nta_writer w;
-  nta_wr_init(&w, buf, cap);
-  nta_wr_u8(&w, (uint8_t)((h->li & 3) << 6 | (h->version & 7) << 3 | (h->mode & 7)));
-  nta_wr_u8(&w, h->stratum);
-  nta_wr_u8(&w, (uint8_t)h->poll);
-  nta_wr_u8(&w, (uint8_t)h->precision);
-  nta_wr_u32(&w, h->root_delay);
-  nta_wr_u32(&w, h->root_dispersion);
-  nta_wr_u32(&w, h->refid);
-  nta_wr_u64(&w, h->ref_ts);
-  nta_wr_u64(&w, h->org_ts);
-  nta_wr_u64(&w, h->rec_ts);
-  nta_wr_u64(&w, h->xmt_ts);
-  return w.err ? 0 : w.off;
-}
-
 size_t sg_put_ef(uint8_t *buf, size_t len, size_t cap, uint16_t type, const uint8_t *body,
                  size_t body_len, size_t min_len) {
   size_t total = (4 + body_len + 3) & ~(size_t)3;

@@ -12,21 +12,11 @@
 #define SG_MSG_MAX 1024
 
 typedef struct {
-  uint8_t li, version, mode, stratum;
-  int8_t poll, precision;
-  uint32_t root_delay, root_dispersion, refid;
-  uint64_t ref_ts, org_ts, rec_ts, xmt_ts;
-} sg_header;
-
-typedef struct {
   uint64_t state;
 } sg_prng;
 
 void sg_prng_seed(sg_prng *r, uint64_t seed);
 void sg_prng_fill(sg_prng *r, uint8_t *out, size_t n);
-
-/* Writes the 48-byte header at the start of buf; returns 48 (0 when cap is too small). */
-size_t sg_put_header(uint8_t *buf, size_t cap, const sg_header *h);
 
 /* Appends an extension field at `len`: type, body, zero padding up to a multiple of 4 and at
  * least `min_len` bytes in all. Returns the new length (0 when it does not fit). */

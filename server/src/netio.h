@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "ntpauth/exchange.h"   /* nta_endpoint */
+#include "ntpauth/endpoint.h"
 #include "ntpauth/status.h"
 #include "config.h"
 

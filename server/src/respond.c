@@ -89,19 +89,15 @@ static void build_reply_header(const nta_packet *req, const struct timespec *rx_
     double served_rx = timespec_diff(rx_time, &ts->ref_time) + ts->offset;
     if (served_rx > 0.0) dispersion += RSP_PHI * served_rx;
   }
-  nta_writer w;
-  nta_wr_init(&w, res->reply, sizeof res->reply);
-  nta_wr_u8(&w, (uint8_t)((li << 6) | ((req->version & 7) << 3) | mode));
-  nta_wr_u8(&w, stratum);
-  nta_wr_u8(&w, (uint8_t)req->poll);
-  nta_wr_u8(&w, (uint8_t)ts->precision);
-  nta_wr_u32(&w, short_format(ts->root_delay));
-  nta_wr_u32(&w, short_format(dispersion));
-  nta_wr_u32(&w, ts->synced ? ts->refid : RSP_REFID_INIT);
-  nta_wr_u64(&w, ref_ts);
-  nta_wr_u64(&w, req->xmt_ts);
-  nta_wr_u64(&w, respond_served_ts(rx_time, ts->offset));
-  nta_wr_u64(&w, 0);  /* transmit: respond_finish() */
+  nta_header h = {
+    .li = li, .version = req->version, .mode = mode, .stratum = stratum, .poll = req->poll,
+    .precision = (int8_t)ts->precision, .root_delay = short_format(ts->root_delay),
+    .root_dispersion = short_format(dispersion),
+    .refid = ts->synced ? ts->refid : RSP_REFID_INIT, .ref_ts = ref_ts, .org_ts = req->xmt_ts,
+    .rec_ts = respond_served_ts(rx_time, ts->offset),
+    .xmt_ts = 0,  /* respond_finish() */
+  };
+  nta_header_write(&h, res->reply, sizeof res->reply);
 }
 
 /* KoD RATE as ntpd's fast_xmit() sends it: LI 3, stratum 0, refid RATE, the request's poll,
@@ -109,19 +105,13 @@ static void build_reply_header(const nta_packet *req, const struct timespec *rx_
  * receive and transmit (so the KoD reveals nothing about our clock). */
 static void build_kod_rate(const nta_packet *req, rsp_result *res) {
   uint8_t mode = req->mode == NTA_MODE_ACTIVE ? NTA_MODE_PASSIVE : NTA_MODE_SERVER;
-  nta_writer w;
-  nta_wr_init(&w, res->reply, sizeof res->reply);
-  nta_wr_u8(&w, (uint8_t)((3 << 6) | ((req->version & 7) << 3) | mode));
-  nta_wr_u8(&w, 0);
-  nta_wr_u8(&w, (uint8_t)req->poll);
-  nta_wr_u8(&w, (uint8_t)req->precision);
-  nta_wr_u32(&w, req->root_delay);
-  nta_wr_u32(&w, req->root_dispersion);
-  nta_wr_u32(&w, RSP_REFID_RATE);
-  nta_wr_u64(&w, req->ref_ts);
-  nta_wr_u64(&w, req->xmt_ts);
-  nta_wr_u64(&w, req->xmt_ts);
-  nta_wr_u64(&w, req->xmt_ts);
+  nta_header h = {
+    .li = 3, .version = req->version, .mode = mode, .stratum = 0, .poll = req->poll,
+    .precision = req->precision, .root_delay = req->root_delay,
+    .root_dispersion = req->root_dispersion, .refid = RSP_REFID_RATE, .ref_ts = req->ref_ts,
+    .org_ts = req->xmt_ts, .rec_ts = req->xmt_ts, .xmt_ts = req->xmt_ts,
+  };
+  nta_header_write(&h, res->reply, sizeof res->reply);
 }
 
 /* What the verdict alone asks for (before rate limiting). */

@@ -14,10 +14,10 @@
 
 #include "capture/writer.h"
 #include "ntpauth/keyring.h"
+#include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
 
 #define BASE_SEC 1795780800LL            /* 2026-11-27T12:00:00Z */
-#define NTP_UNIX 2208988800ULL
 #define SERVER_AHEAD_NS 250000000ULL     /* the fake server's clock is 0.25 s ahead */
 
 static nta_keyring *keys;
@@ -33,7 +33,7 @@ static void die(const char *what, const char *msg) {
 static uint64_t ntp_at(int64_t unix_sec, uint64_t nsec) {
   unix_sec += (int64_t)(nsec / 1000000000ULL);
   nsec %= 1000000000ULL;
-  return ((uint64_t)(unix_sec + (int64_t)NTP_UNIX) << 32) | ((nsec << 32) / 1000000000ULL);
+  return ((uint64_t)(unix_sec + NTA_NTP_UNIX_OFFSET) << 32) | ((nsec << 32) / 1000000000ULL);
 }
 
 static void put32(uint8_t *p, uint32_t v) {
@@ -48,19 +48,13 @@ typedef struct {
 } hdr;
 
 static size_t ntp_header(uint8_t *buf, const hdr *h) {
-  memset(buf, 0, 48);
-  buf[0] = (uint8_t)((h->li << 6) | (h->vn << 3) | h->mode);
-  buf[1] = h->stratum;
-  buf[2] = 6;
-  buf[3] = (uint8_t)-20;
-  put32(buf + 4, 0x00000100);
-  put32(buf + 8, 0x00000200);
-  put32(buf + 12, h->refid);
-  if (h->mode == 4 || h->mode == 2) put64(buf + 16, h->xmt ? h->xmt - (16ULL << 32) : 0);
-  put64(buf + 24, h->org);
-  put64(buf + 32, h->rec);
-  put64(buf + 40, h->xmt);
-  return 48;
+  nta_header out = {
+    .li = h->li, .version = h->vn, .mode = h->mode, .stratum = h->stratum, .poll = 6,
+    .precision = -20, .root_delay = 0x00000100, .root_dispersion = 0x00000200, .refid = h->refid,
+    .ref_ts = (h->mode == 4 || h->mode == 2) && h->xmt ? h->xmt - (16ULL << 32) : 0,
+    .org_ts = h->org, .rec_ts = h->rec, .xmt_ts = h->xmt,
+  };
+  return nta_header_write(&out, buf, NTA_HEADER_LEN);
 }
 
 static size_t sign(uint8_t *buf, size_t len, uint32_t key_id, size_t digest_len) {

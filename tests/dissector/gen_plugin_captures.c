@@ -16,6 +16,7 @@
 #include "capture/writer.h"
 #include "ntpauth/bytes.h"
 #include "ntpauth/keyring.h"
+#include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
 
 /* Keys of the test (ntpd dialect). 13 is left out of the trust list in the trust test. */
@@ -62,20 +63,15 @@ static nta_endpoint ep4(const char *a, uint16_t port) {
 
 /* A 48-byte header: version, mode, and the timestamps that pair a reply with its request. */
 static size_t header(uint8_t *buf, uint8_t version, uint8_t mode, uint64_t org, uint64_t xmt) {
-  nta_writer w;
-  nta_wr_init(&w, buf, PKT_MAX);
-  nta_wr_u8(&w, (uint8_t)((0 << 6) | (version << 3) | mode));
-  nta_wr_u8(&w, mode == 4 ? 2 : 0);           /* stratum */
-  nta_wr_u8(&w, 6);                            /* poll */
-  nta_wr_u8(&w, (uint8_t)-20);                 /* precision */
-  nta_wr_u32(&w, mode == 4 ? 0x00000100 : 0);  /* root delay */
-  nta_wr_u32(&w, mode == 4 ? 0x00000200 : 0);  /* root dispersion */
-  nta_wr_u32(&w, mode == 4 ? 0xc0000201 : 0);  /* refid 192.0.2.1 */
-  nta_wr_u64(&w, mode == 4 ? xmt - (16ull << 32) : 0);
-  nta_wr_u64(&w, org);
-  nta_wr_u64(&w, mode == 4 ? xmt - 0x1000 : 0);
-  nta_wr_u64(&w, xmt);
-  return w.off;
+  bool reply = mode == 4;
+  nta_header h = {
+    .version = version, .mode = mode, .stratum = reply ? 2 : 0, .poll = 6, .precision = -20,
+    .root_delay = reply ? 0x00000100 : 0, .root_dispersion = reply ? 0x00000200 : 0,
+    .refid = reply ? 0xc0000201 : 0,  /* 192.0.2.1 */
+    .ref_ts = reply ? xmt - (16ull << 32) : 0, .org_ts = org, .rec_ts = reply ? xmt - 0x1000 : 0,
+    .xmt_ts = xmt,
+  };
+  return nta_header_write(&h, buf, PKT_MAX);
 }
 
 static size_t sign(const gen *g, uint32_t key_id, uint8_t *buf, size_t len, size_t digest_len) {

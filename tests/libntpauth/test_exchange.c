@@ -5,8 +5,6 @@
 #include "ntpauth/exchange.h"
 #include "ntpauth/keyring.h"
 
-#define NTP_UNIX_OFFSET 2208988800ULL
-
 typedef struct {
   nta_packet pkt;
   nta_verify_result vr;
@@ -14,7 +12,7 @@ typedef struct {
 } fake_packet;
 
 static uint64_t ntp_ts(uint64_t unix_sec, uint32_t frac) {
-  return ((unix_sec + NTP_UNIX_OFFSET) << 32) | frac;
+  return ((unix_sec + NTA_NTP_UNIX_OFFSET) << 32) | frac;
 }
 
 static void ep4(nta_endpoint *ep, uint8_t last, uint16_t port) {

@@ -1,4 +1,4 @@
-/* test_mac.c - mac.h: published vectors (facts section 5), type names, key rules, constant-time
+/* test_mac.c - mac.h: published vectors (ntpsec and chrony unit tests, RFC 4493), type names, key rules, constant-time
  * compare, hex decoding, and that computing a MAC allocates nothing. */
 #include <glib.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 
 #include "ntpauth/mac.h"
+#include "mac_internal.h"   /* nta_ct_equal, nta_hex_decode */
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -39,7 +40,7 @@ static void check_mac(const char *type, const uint8_t *key, size_t key_len, cons
   size_t n = nta_mac_compute(m, data, len, out);
   g_assert_cmpuint(n, ==, nta_mac_output_len(m));
   g_autofree char *got = tohex(out, n);
-  /* expect may be a prefix (SHA512 in the facts is given by its start) */
+  /* expect may be a prefix (only the start of the SHA512 value is listed here) */
   g_assert_cmpuint(strlen(expect_hex), <=, 2 * n);
   g_autofree char *prefix = g_strndup(got, strlen(expect_hex));
   g_assert_cmpstr(prefix, ==, expect_hex);

@@ -1,4 +1,4 @@
-/* test_packet.c - nta_packet_parse: header, every trailer rule of facts §3/§7 including each
+/* test_packet.c - nta_packet_parse: header, every trailer reading of docs/trailer-readings.md including each
  * ambiguous split, mode 6 layouts, truncation, and the display helpers. */
 #include <glib.h>
 #include <string.h>
@@ -162,7 +162,7 @@ static void test_header_fields(void) {
 }
 
 static void test_client_request_byte(void) {
-  /* facts §1: a v4 client request with LI=0 is 0x23, with LI=3 0xE3. */
+  /* RFC 5905 section 7.3: a v4 client request with LI=0 is 0x23, with LI=3 0xE3. */
   uint8_t b[48] = { 0xE3 };
   nta_packet pkt;
   g_assert_cmpint(nta_packet_parse(b, 48, 48, &pkt), ==, NTA_PKT_OK);
@@ -571,7 +571,7 @@ static void test_ef16_alone(void) {
 }
 
 static void test_ef20_alone_is_mac(void) {
-  /* facts §3: an EF of 20 bytes alone is read as a MAC with key 0x12340014. */
+  /* RFC 7822 and chrony: an EF of 20 bytes alone is read as a MAC with key 0x12340014. */
   pkt_buf p;
   nta_packet pkt;
   put_header(&p, 0, 4, NTA_MODE_CLIENT);
@@ -976,7 +976,7 @@ static void test_timestamps(void) {
   g_assert_cmphex(nta_ts_from_unix(1, 500000000), ==, ((2208988801ull) << 32) | 0x80000000u);
   /* nsec >= 1e9 carries into seconds. */
   g_assert_cmphex(nta_ts_from_unix(0, 1500000000u), ==, ((2208988801ull) << 32) | 0x80000000u);
-  /* Unix 0 round trip and the facts' reference timestamp (0xE6136A71 = 2022-04-25). */
+  /* Unix 0 round trip and the timestamp of ntpsec's CMAC test packet (0xE6136A71 = 2022-04-25). */
   g_assert_cmpfloat(nta_ts_to_unix(nta_ts_from_unix(0, 0)), ==, 0.0);
   g_assert_cmpfloat(nta_ts_to_unix(0xE6136A7100000000ull), ==, 3860032113.0 - 2208988800.0);
   /* Era rollover: 2036-02-07T06:28:16Z is NTP second 0 of era 1. */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ntpauth/exchange.h"   /* nta_endpoint */
+#include "ntpauth/endpoint.h"
 #include "ntpauth/status.h"
 
 typedef struct cap_reader cap_reader;
@@ -45,7 +45,6 @@ typedef struct {
   uint64_t bytes;           /* file bytes consumed */
   uint64_t fragments_pending_dropped; /* reassembly entries evicted/expired */
   uint64_t undecodable;     /* frames with an unsupported link type or broken headers */
-  /* Added after the first draft: */
   uint64_t reassembled;     /* datagrams completed from IP fragments */
   uint64_t fragments_invalid; /* fragments refused (bad size, conflicting overlap) */
   uint64_t live_dropped;    /* packets the kernel/interface dropped (live capture only) */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ntpauth/exchange.h"   /* nta_endpoint */
+#include "ntpauth/endpoint.h"
 #include "ntpauth/status.h"
 
 typedef enum { CAP_LINK_RAW = 0, CAP_LINK_ETHERNET } cap_link;

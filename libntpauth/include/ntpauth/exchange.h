@@ -10,17 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ntpauth/endpoint.h"
 #include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
-
-typedef struct {
-  uint8_t family;        /* 4 or 6 */
-  uint8_t addr[16];      /* IPv4 in the first 4 bytes */
-  uint16_t port;
-} nta_endpoint;
-
-/* "192.0.2.1" / "2001:db8::1" */
-void nta_endpoint_addr_str(const nta_endpoint *ep, char *out, size_t outlen);
 
 typedef struct {
   uint64_t frame;        /* 1-based frame number */

@@ -40,10 +40,4 @@ size_t nta_mac_compute(nta_mac *m, const uint8_t *data, size_t len, uint8_t out[
  * or NTA_MAC_TRUNC when the output is longer than that. */
 bool nta_mac_len_acceptable(const nta_mac *m, size_t digest_len);
 
-/* Constant-time comparison: true when equal. */
-bool nta_ct_equal(const void *a, const void *b, size_t n);
-
-/* Decodes hex text (either case, even count); returns bytes written or -1. */
-long nta_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap);
-
 #endif

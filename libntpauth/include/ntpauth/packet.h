@@ -6,7 +6,8 @@
  * low 16 bits look like an EF length), it lists every plausible way to split the trailer
  * (extension fields + key ID + digest) and verify.h picks the split a configured key explains.
  *
- * Readings listed (facts §2, §3, §7):
+ * Readings listed (RFC 5905 section 7.5, RFC 7822 section 7, and what ntpd, ntpsec and chrony
+ * actually send; see docs/trailer-readings.md):
  *  - Modes 0-5 need >= 48 bytes and a length that is a multiple of 4 (chrony's rule), VN 1-4.
  *  - Any version: exactly 4 zero bytes after the header = CRYPTO_NAK.
  *  - NTPv1-3: one reading, the whole trailer = key ID + digest (any digest length >= 0), except
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #define NTA_HEADER_LEN 48
+#define NTA_NTP_UNIX_OFFSET 2208988800LL  /* seconds from 1900-01-01 (NTP era 0) to 1970-01-01 */
 #define NTA_CTL_HEADER_LEN 12      /* mode 6 */
 #define NTA_MAX_EFS 16             /* EFs remembered along the walk (more -> malformed) */
 #define NTA_MAX_SPLITS 8
@@ -120,6 +122,19 @@ typedef struct {
  * are decoded. `buf` may be NULL only with captured == 0. */
 nta_pkt_state nta_packet_parse(const uint8_t *buf, size_t captured, size_t wire_len,
                                nta_packet *out);
+
+/* The fields of a mode 0-5 header (RFC 5905 section 7.3), for building one. */
+typedef struct {
+  uint8_t li, version, mode, stratum;
+  int8_t poll, precision;
+  uint32_t root_delay, root_dispersion;  /* NTP short format 16.16 */
+  uint32_t refid;
+  uint64_t ref_ts, org_ts, rec_ts, xmt_ts;  /* NTP 32.32 */
+} nta_header;
+
+/* Writes h as the 48-byte wire header at the start of buf (LI, VN and mode masked to their
+ * bits). Returns NTA_HEADER_LEN, or 0 when cap is smaller. */
+size_t nta_header_write(const nta_header *h, uint8_t *buf, size_t cap);
 
 /* Convenience: a split's digest bytes inside `buf` (the buffer given to nta_packet_parse). */
 static inline const uint8_t *nta_split_digest(const nta_split *s, const uint8_t *buf) {

@@ -16,7 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#define KG_NTP_UNIX_OFFSET 2208988800LL   /* seconds from 1900 to 1970 */
+#include "ntpauth/packet.h"
 
 static nta_status write_all(int fd, const char *path, const char *data, size_t len,
                             nta_diag *err) {
@@ -114,7 +114,7 @@ nta_status kg_write_new(const kg_new_file *spec, const kg_key *keys, size_t n, c
     return nta_diag_set(err, NTA_ERR_IO, "%s: not a directory", spec->dir);
 
   char *name = g_strdup_printf("ntpkey_%skey_%s.%lld", spec->tag, spec->host,
-                               (long long)spec->now + KG_NTP_UNIX_OFFSET);
+                               (long long)spec->now + NTA_NTP_UNIX_OFFSET);
   char *path = g_build_filename(spec->dir, name, NULL);
   char *link = g_build_filename(spec->dir, spec->link_name, NULL);
   GString *text = g_string_new(NULL);

@@ -117,23 +117,17 @@ size_t q_build_request(const q_request_spec *spec, uint64_t xmt, uint8_t *buf, s
     memcpy(buf, spec->raw_bytes, n);
     return n;
   }
+  nta_header h = {
+    .version = spec->version, .mode = spec->symmetric ? NTA_MODE_ACTIVE : NTA_MODE_CLIENT,
+    .poll = 6 /* 64 s */, .precision = -20, .xmt_ts = xmt,
+  };
+  size_t len = nta_header_write(&h, buf, cap);
+  if (!len) return 0;
   nta_writer w;
-  nta_wr_init(&w, buf, cap);
-  uint8_t mode = spec->symmetric ? NTA_MODE_ACTIVE : NTA_MODE_CLIENT;
-  nta_wr_u8(&w, (uint8_t)((0 << 6) | ((spec->version & 7) << 3) | mode));
-  nta_wr_u8(&w, 0);            /* stratum */
-  nta_wr_u8(&w, 6);            /* poll 64 s */
-  nta_wr_u8(&w, (uint8_t)-20); /* precision */
-  nta_wr_u32(&w, 0);
-  nta_wr_u32(&w, 0);
-  nta_wr_u32(&w, 0);
-  nta_wr_u64(&w, 0);
-  nta_wr_u64(&w, 0);
-  nta_wr_u64(&w, 0);
-  nta_wr_u64(&w, xmt);
+  nta_wr_init(&w, buf + len, cap - len);
   if (spec->efs_len) nta_wr_bytes(&w, spec->efs, spec->efs_len);
   if (w.err) return 0;
-  size_t len = w.off;
+  len += w.off;
   if (spec->key) {
     len = nta_sign(spec->key, buf, len, cap, spec->digest_len);
     if (!len) return 0;

@@ -153,20 +153,23 @@ static bool judge(q_expect exp, const q_request_spec *spec, const q_result *r, c
   return false;
 }
 
-/* Runs one scenario; returns true when it behaved as expected. */
-static bool run_one(const q_scenario *sc, const char *target, const char *host6, const nta_keyring *kr,
-                    double timeout, bool json) {
-  q_request_spec spec = { .version = sc->version, .symmetric = sc->symmetric };
-  uint8_t efs[256];
-  char where[300];
-  char why[200] = "";
-  nta_mac *foreign = NULL;
-  snprintf(where, sizeof where, "%s", target);
+/* Where the scenario sends: the target, or for the IPv6 scenario host6 on the target's port. */
+static void scenario_where(const q_scenario *sc, const char *target, const char *host6,
+                          char *where, size_t wl) {
+  snprintf(where, wl, "%s", target);
   if (sc->ipv6) {
     uint16_t port;
     if (!target_port(target, &port)) port = 123;
-    snprintf(where, sizeof where, "[%s]:%u", host6, port);
+    snprintf(where, wl, "[%s]:%u", host6, port);
   }
+}
+
+/* Fills the request's key, digest length, corruption and extension fields (into efs, 256
+ * bytes). The unknown-key scenario signs with a MAC state of its own (*foreign; the caller
+ * destroys it). False, after printing why, when the keyfile does not fit the scenario. */
+static bool scenario_request(const q_scenario *sc, const nta_keyring *kr, bool json,
+                             q_request_spec *spec, uint8_t *efs, nta_mac **foreign) {
+  *spec = (q_request_spec){ .version = sc->version, .symmetric = sc->symmetric };
   if (sc->key_id == Q_UNKNOWN_KEY_ID) {
     nta_diag err;
     static const uint8_t secret[] = "not-the-servers-key";
@@ -174,77 +177,111 @@ static bool run_one(const q_scenario *sc, const char *target, const char *host6,
       printf("%-16s FAIL  key %u is in the keyfile; this scenario needs it absent\n", sc->name, Q_UNKNOWN_KEY_ID);
       return false;
     }
-    foreign = nta_mac_create("MD5", secret, sizeof secret - 1, &err);
-    if (!foreign) { printf("%-16s FAIL  %s\n", sc->name, err.msg); return false; }
-    spec.foreign_mac = foreign;
-    spec.foreign_key_id = Q_UNKNOWN_KEY_ID;
-    spec.digest_len = 16;
+    *foreign = nta_mac_create("MD5", secret, sizeof secret - 1, &err);
+    if (!*foreign) { printf("%-16s FAIL  %s\n", sc->name, err.msg); return false; }
+    spec->foreign_mac = *foreign;
+    spec->foreign_key_id = Q_UNKNOWN_KEY_ID;
+    spec->digest_len = 16;
   } else if (sc->key_id) {
-    spec.key = nta_keyring_find(kr, sc->key_id);
-    if (!spec.key) {
+    spec->key = nta_keyring_find(kr, sc->key_id);
+    if (!spec->key) {
       if (json) printf("{\"scenario\":\"%s\",\"pass\":false,\"note\":\"key %u missing from the keyfile (-k)\"}\n", sc->name, sc->key_id);
       else printf("%-16s FAIL  needs key %u in the keyfile given with -k\n", sc->name, sc->key_id);
       return false;
     }
-    size_t full = nta_mac_output_len(nta_key_mac(spec.key));
-    spec.digest_len = sc->digest == -1 || full <= NTA_MAC_TRUNC ? full : NTA_MAC_TRUNC;
+    size_t full = nta_mac_output_len(nta_key_mac(spec->key));
+    spec->digest_len = sc->digest == -1 || full <= NTA_MAC_TRUNC ? full : NTA_MAC_TRUNC;
   }
-  spec.corrupt_mac = sc->corrupt;
-  if (sc->ef != EF_NONE) { spec.efs = efs; spec.efs_len = build_efs(sc->ef, efs, sizeof efs); }
+  spec->corrupt_mac = sc->corrupt;
+  if (sc->ef != EF_NONE) { spec->efs = efs; spec->efs_len = build_efs(sc->ef, efs, 256); }
+  return true;
+}
+
+/* Three kinds of junk, answers ignored: too short, not a multiple of 4, and a mode-4 packet
+ * with a bad extension field. */
+static void send_junk(const struct sockaddr_storage *addr, socklen_t alen, const nta_keyring *kr) {
+  static const uint8_t junk1[13] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  static uint8_t junk2[50], junk3[48 + 12];
+  char err[256];
+  memset(junk2, 0x23, sizeof junk2);
+  memset(junk3, 0, sizeof junk3);
+  junk3[0] = 0x24; junk3[48] = 0x12; junk3[49] = 0x34; junk3[51] = 0x0c;
+  q_request_spec j[3] = {
+    { .raw = true, .raw_bytes = junk1, .raw_len = sizeof junk1 },
+    { .raw = true, .raw_bytes = junk2, .raw_len = sizeof junk2 },
+    { .raw = true, .raw_bytes = junk3, .raw_len = sizeof junk3 },
+  };
+  q_result jr[3];
+  q_exchange_many(addr, alen, kr, j, jr, 3, 0.2, err, sizeof err);
+}
+
+/* The KoD scenario: a burst of identical requests, passed when at least one KoD RATE comes back. */
+static bool run_kod_burst(const q_scenario *sc, const char *where,
+                          const struct sockaddr_storage *addr, socklen_t alen,
+                          const nta_keyring *kr, const q_request_spec *spec, double timeout,
+                          bool json) {
+  static q_request_spec burst[Q_KOD_BURST];
+  static q_result results[Q_KOD_BURST];
+  char err[256], why[200];
+  for (int i = 0; i < Q_KOD_BURST; i++) burst[i] = *spec;
+  if (!q_exchange_many(addr, alen, kr, burst, results, Q_KOD_BURST, timeout, err, sizeof err)) {
+    printf("%-16s FAIL  %s\n", sc->name, err);
+    return false;
+  }
+  int kods = 0, replies = 0, first_kod = -1;
+  for (int i = 0; i < Q_KOD_BURST; i++) {
+    if (results[i].got_reply) replies++;
+    if (judge(EXP_KOD, spec, &results[i], why, sizeof why)) { kods++; if (first_kod < 0) first_kod = i; }
+  }
+  bool pass = kods > 0;
+  snprintf(results[first_kod >= 0 ? first_kod : 0].note, sizeof results[0].note,
+           "%d requests, %d answers, %d KoD RATE%s", Q_KOD_BURST, replies, kods,
+           pass ? "" : " (is `ratelimit` configured on the server?)");
+  q_print_result(where, sc->name, pass, spec, &results[first_kod >= 0 ? first_kod : 0], json);
+  return pass;
+}
+
+/* One request and its reply, judged against the scenario's expectation. */
+static bool run_single(const q_scenario *sc, const char *where,
+                       const struct sockaddr_storage *addr, socklen_t alen,
+                       const nta_keyring *kr, const q_request_spec *spec, double timeout,
+                       bool json) {
+  q_result r;
+  char err[256], why[200] = "";
+  if (!q_exchange_many(addr, alen, kr, spec, &r, 1, timeout, err, sizeof err)) {
+    printf("%-16s FAIL  %s\n", sc->name, err);
+    return false;
+  }
+  bool pass = judge(sc->expect, spec, &r, why, sizeof why);
+  if (!pass && why[0] && !r.note[0]) snprintf(r.note, sizeof r.note, "%.*s", (int)sizeof r.note - 1, why);
+  q_print_result(where, sc->name, pass, spec, &r, json);
+  return pass;
+}
+
+/* Runs one scenario; returns true when it behaved as expected. */
+static bool run_one(const q_scenario *sc, const char *target, const char *host6, const nta_keyring *kr,
+                    double timeout, bool json) {
+  q_request_spec spec;
+  uint8_t efs[256];
+  char where[300];
+  nta_mac *foreign = NULL;
+  scenario_where(sc, target, host6, where, sizeof where);
+  if (!scenario_request(sc, kr, json, &spec, efs, &foreign)) return false;
 
   struct sockaddr_storage addr;
   socklen_t alen;
   char err[256];
-  bool pass = false;
+  bool pass;
   if (!q_resolve(where, 123, &addr, &alen, err, sizeof err)) {
     printf("%-16s FAIL  %s\n", sc->name, err);
-    nta_mac_destroy(foreign);
-    return false;
+    pass = false;
+  } else {
+    if (sc->expect == EXP_GOOD_AFTER_JUNK) send_junk(&addr, alen, kr);
+    if (sc->expect == EXP_KOD)
+      pass = run_kod_burst(sc, where, &addr, alen, kr, &spec, timeout, json);
+    else
+      pass = run_single(sc, where, &addr, alen, kr, &spec, timeout, json);
   }
-  if (sc->expect == EXP_GOOD_AFTER_JUNK) {
-    /* Three kinds of junk: too short, not a multiple of 4, and a mode-4 packet with a bad EF. */
-    static const uint8_t junk1[13] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-    static uint8_t junk2[50], junk3[48 + 12];
-    memset(junk2, 0x23, sizeof junk2);
-    memset(junk3, 0, sizeof junk3);
-    junk3[0] = 0x24; junk3[48] = 0x12; junk3[49] = 0x34; junk3[51] = 0x0c;
-    q_request_spec j[3] = {
-      { .raw = true, .raw_bytes = junk1, .raw_len = sizeof junk1 },
-      { .raw = true, .raw_bytes = junk2, .raw_len = sizeof junk2 },
-      { .raw = true, .raw_bytes = junk3, .raw_len = sizeof junk3 },
-    };
-    q_result jr[3];
-    q_exchange_many(&addr, alen, kr, j, jr, 3, 0.2, err, sizeof err);
-  }
-  if (sc->expect == EXP_KOD) {
-    static q_request_spec burst[Q_KOD_BURST];
-    static q_result results[Q_KOD_BURST];
-    for (int i = 0; i < Q_KOD_BURST; i++) burst[i] = spec;
-    if (!q_exchange_many(&addr, alen, kr, burst, results, Q_KOD_BURST, timeout, err, sizeof err)) {
-      printf("%-16s FAIL  %s\n", sc->name, err);
-      return false;
-    }
-    int kods = 0, replies = 0, first_kod = -1;
-    for (int i = 0; i < Q_KOD_BURST; i++) {
-      if (results[i].got_reply) replies++;
-      if (judge(EXP_KOD, &spec, &results[i], why, sizeof why)) { kods++; if (first_kod < 0) first_kod = i; }
-    }
-    pass = kods > 0;
-    snprintf(results[first_kod >= 0 ? first_kod : 0].note, sizeof results[0].note,
-             "%d requests, %d answers, %d KoD RATE%s", Q_KOD_BURST, replies, kods,
-             pass ? "" : " (is `ratelimit` configured on the server?)");
-    q_print_result(where, sc->name, pass, &spec, &results[first_kod >= 0 ? first_kod : 0], json);
-    return pass;
-  }
-  q_result r;
-  if (!q_exchange_many(&addr, alen, kr, &spec, &r, 1, timeout, err, sizeof err)) {
-    printf("%-16s FAIL  %s\n", sc->name, err);
-    nta_mac_destroy(foreign);
-    return false;
-  }
-  pass = judge(sc->expect, &spec, &r, why, sizeof why);
-  if (!pass && why[0] && !r.note[0]) snprintf(r.note, sizeof r.note, "%.*s", (int)sizeof r.note - 1, why);
-  q_print_result(where, sc->name, pass, &spec, &r, json);
   nta_mac_destroy(foreign);
   return pass;
 }

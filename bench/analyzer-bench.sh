@@ -10,7 +10,7 @@
 #   ntpauth-analyze --format jsonl > /dev/null
 #   tshark -r FILE -T fields -e frame.number -e ntp.keyid > /dev/null   (the peer: dissects
 #                                  every packet down to the NTP key ID, no verification)
-# and prints packets/s, peak RSS and the ratios. Targets (issue 3): -q >= 4 M/s on one core,
+# and prints packets/s, peak RSS and the ratios. Targets: -q >= 4 M/s on one core,
 # RSS < 32 MiB, --threads 2 >= 1.7x one thread, jsonl >= 1.5 M/s.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

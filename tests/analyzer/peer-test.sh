@@ -99,7 +99,7 @@ for _ in $(seq 100); do [ -s "$tmp/server.pid" ] && break; sleep 0.1; done
 sleep 0.5
 
 # ntpdig clients: one query per key. ntpdig sends SHA256/SHA512 MACs at full length in NTPv4,
-# which chrony drops (facts §2): those requests must still verify, but get no answer. The wrong
+# which chrony 4 drops (it accepts no NTPv4 MAC longer than 24 bytes): those requests must still verify, but get no answer. The wrong
 # key 6 must fail.
 for key in 1 2 5; do
   timeout 20 ntpdig -t 2 -k "$tmp/ntpdig.keys" -a $key 127.0.0.1 >"$tmp/ntpdig-$key.out" 2>&1 ||

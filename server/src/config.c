@@ -25,7 +25,9 @@ typedef struct {
 void cfg_init(srv_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->crypto_nak = true;
-  cfg->pcap_keep = 10;
+  cfg->pcap_keep = CFG_PCAP_DEFAULT_KEEP;
+  cfg->pcap_max_bytes = (uint64_t)CFG_PCAP_DEFAULT_MB * 1024 * 1024;
+  cfg->pcap_junk_rate = CFG_PCAP_DEFAULT_JUNK;
   snprintf(cfg->status_socket, sizeof cfg->status_socket, "%s", CFG_DEFAULT_STATUS_SOCKET);
 }
 
@@ -135,8 +137,17 @@ static nta_status copy_path(const cfg_line *l, const char *value, char *dst, siz
   return NTA_OK;
 }
 
+/* A one-word directive (user, logfile, status-socket); remembers its "file:line". */
+static nta_status do_path(const cfg_line *l, char *dst, size_t cap, char *where, nta_diag *err) {
+  nta_status st = want_words(l, 2, 2, err);
+  if (st != NTA_OK) return st;
+  snprintf(where, CFG_WHERE_MAX, "%s", l->where);
+  return copy_path(l, l->words[1], dst, cap, err);
+}
+
 static nta_status do_keys(srv_config *cfg, const cfg_line *l, nta_diag *err) {
   if (l->n != 2) return fail(err, l, "'keys' takes one path");
+  if (cfg->keys[0]) snprintf(cfg->keys_replaced_where, sizeof cfg->keys_replaced_where, "%s", cfg->keys_where);
   snprintf(cfg->keys_where, sizeof cfg->keys_where, "%s", l->where);
   return copy_path(l, l->words[1], cfg->keys, sizeof cfg->keys, err);
 }
@@ -163,6 +174,7 @@ static nta_status do_listen(srv_config *cfg, const cfg_line *l, nta_diag *err) {
   if (cfg->n_listen >= CFG_MAX_LISTEN) return fail(err, l, "too many listen lines");
   if (!cfg_parse_listen(l->words[1], &cfg->listen[cfg->n_listen]))
     return fail(err, l, "bad listen address '%s' (ADDR[:PORT] or [ADDR6]:PORT)", l->words[1]);
+  snprintf(cfg->listen[cfg->n_listen].where, CFG_WHERE_MAX, "%s", l->where);
   for (size_t i = 0; i < cfg->n_listen; i++) {
     const cfg_listen *a = &cfg->listen[i], *b = &cfg->listen[cfg->n_listen];
     if (a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16))
@@ -183,9 +195,10 @@ static nta_status do_local(srv_config *cfg, const cfg_line *l, nta_diag *err) {
 }
 
 static nta_status do_pcap(srv_config *cfg, const cfg_line *l, nta_diag *err) {
-  if (l->n < 2) return fail(err, l, "'pcap' takes PATH [maxsize MB] [keep N]");
+  if (l->n < 2) return fail(err, l, "'pcap' takes PATH [maxsize MB] [keep N] [junk N]");
   nta_status st = copy_path(l, l->words[1], cfg->pcap, sizeof cfg->pcap, err);
   if (st != NTA_OK) return st;
+  snprintf(cfg->pcap_where, sizeof cfg->pcap_where, "%s", l->where);
   for (size_t i = 2; i < l->n; i += 2) {
     long v;
     if (i + 1 >= l->n) return fail(err, l, "'%s' needs a value", l->words[i]);
@@ -193,19 +206,24 @@ static nta_status do_pcap(srv_config *cfg, const cfg_line *l, nta_diag *err) {
       if (!parse_long(l->words[i + 1], 1, 1024 * 1024, &v))
         return fail(err, l, "pcap maxsize must be 1-1048576 MB, got '%s'", l->words[i + 1]);
       cfg->pcap_max_bytes = (uint64_t)v * 1024 * 1024;
+      cfg->pcap_max_set = true;
     } else if (!strcmp(l->words[i], "keep")) {
       if (!parse_long(l->words[i + 1], 1, 1000, &v))
         return fail(err, l, "pcap keep must be 1-1000, got '%s'", l->words[i + 1]);
       cfg->pcap_keep = (unsigned)v;
+    } else if (!strcmp(l->words[i], "junk")) {
+      if (!parse_long(l->words[i + 1], 0, 1000000, &v))
+        return fail(err, l, "pcap junk must be 0-1000000 per second, got '%s'", l->words[i + 1]);
+      cfg->pcap_junk_rate = (unsigned)v;
     } else {
-      return fail(err, l, "unknown pcap option '%s' (maxsize MB, keep N)", l->words[i]);
+      return fail(err, l, "unknown pcap option '%s' (maxsize MB, keep N, junk N)", l->words[i]);
     }
   }
   return NTA_OK;
 }
 
 static nta_status do_ratelimit(srv_config *cfg, const cfg_line *l, nta_diag *err) {
-  int interval = 3, burst = 8;   /* chrony's defaults */
+  int interval = 3, burst = 8, min_age = CFG_RATELIMIT_MIN_AGE;   /* chrony's, ntpd's defaults */
   for (size_t i = 1; i < l->n; i += 2) {
     long v;
     if (i + 1 >= l->n) return fail(err, l, "'%s' needs a value", l->words[i]);
@@ -217,13 +235,19 @@ static nta_status do_ratelimit(srv_config *cfg, const cfg_line *l, nta_diag *err
       if (!parse_long(l->words[i + 1], 1, 255, &v))
         return fail(err, l, "ratelimit burst must be 1-255, got '%s'", l->words[i + 1]);
       burst = (int)v;
+    } else if (!strcmp(l->words[i], "minage")) {
+      if (!parse_long(l->words[i + 1], 0, 86400, &v))
+        return fail(err, l, "ratelimit minage must be 0-86400 seconds, got '%s'", l->words[i + 1]);
+      min_age = (int)v;
     } else {
-      return fail(err, l, "unknown ratelimit option '%s' (interval N, burst N)", l->words[i]);
+      return fail(err, l, "unknown ratelimit option '%s' (interval N, burst N, minage S)",
+                  l->words[i]);
     }
   }
   cfg->ratelimit = true;
   cfg->ratelimit_interval = interval;
   cfg->ratelimit_burst = burst;
+  cfg->ratelimit_min_age = min_age;
   return NTA_OK;
 }
 
@@ -239,18 +263,11 @@ static nta_status do_line(srv_config *cfg, const cfg_line *l, cfg_refclock_fn re
   if (!strcmp(kw, "crypto-nak")) return parse_yes_no(l, &cfg->crypto_nak, err);
   if (!strcmp(kw, "require-auth")) return parse_yes_no(l, &cfg->require_auth, err);
   if (!strcmp(kw, "ratelimit")) return do_ratelimit(cfg, l, err);
-  if (!strcmp(kw, "user")) {
-    if ((st = want_words(l, 2, 2, err)) != NTA_OK) return st;
-    return copy_path(l, l->words[1], cfg->user, sizeof cfg->user, err);
-  }
-  if (!strcmp(kw, "logfile")) {
-    if ((st = want_words(l, 2, 2, err)) != NTA_OK) return st;
-    return copy_path(l, l->words[1], cfg->logfile, sizeof cfg->logfile, err);
-  }
-  if (!strcmp(kw, "status-socket")) {
-    if ((st = want_words(l, 2, 2, err)) != NTA_OK) return st;
-    return copy_path(l, l->words[1], cfg->status_socket, sizeof cfg->status_socket, err);
-  }
+  if (!strcmp(kw, "user")) return do_path(l, cfg->user, sizeof cfg->user, cfg->user_where, err);
+  if (!strcmp(kw, "logfile"))
+    return do_path(l, cfg->logfile, sizeof cfg->logfile, cfg->logfile_where, err);
+  if (!strcmp(kw, "status-socket"))
+    return do_path(l, cfg->status_socket, sizeof cfg->status_socket, cfg->status_where, err);
   if (!strcmp(kw, "refclock")) {
     if (!refclock) return fail(err, l, "refclock support not built");
     if (l->n < 2) return fail(err, l, "'refclock' needs a driver and options");

@@ -16,12 +16,17 @@
 #define CFG_MAX_TRUST 32
 #define CFG_PATH_MAX 1024
 #define CFG_WHERE_MAX 1100   /* "file:line" */
+#define CFG_PCAP_DEFAULT_MB 100
+#define CFG_PCAP_DEFAULT_KEEP 10
+#define CFG_PCAP_DEFAULT_JUNK 100
+#define CFG_RATELIMIT_MIN_AGE 64
 
 typedef struct {
   uint8_t family;       /* 4 or 6 */
   uint8_t addr[16];     /* IPv4 in the first 4 bytes */
   uint16_t port;
   char text[64];        /* as written, for messages */
+  char where[CFG_WHERE_MAX];   /* "file:line" of the directive, "" for the defaults */
 } cfg_listen;
 
 typedef struct {
@@ -32,22 +37,30 @@ typedef struct {
 typedef struct {
   char keys[CFG_PATH_MAX];    /* keyfile, "" for none */
   char keys_where[CFG_WHERE_MAX];
+  char keys_replaced_where[CFG_WHERE_MAX];  /* an earlier `keys` line a later one replaced */
   cfg_trust trust[CFG_MAX_TRUST];
   size_t n_trust;
   cfg_listen listen[CFG_MAX_LISTEN];
   size_t n_listen;            /* 0: the defaults 0.0.0.0:123 and [::]:123 */
   int local_stratum;          /* 0: no local clock; 1-15 */
   char pcap[CFG_PATH_MAX];    /* "" for none */
-  uint64_t pcap_max_bytes;    /* 0: no rotation */
+  char pcap_where[CFG_WHERE_MAX];
+  uint64_t pcap_max_bytes;    /* rotate at this size (default CFG_PCAP_DEFAULT_MB) */
+  bool pcap_max_set;          /* maxsize was written (else the default applies) */
   unsigned pcap_keep;         /* rotated files kept */
+  unsigned pcap_junk_rate;    /* unanswered datagrams recorded per second, beyond: counted */
   bool crypto_nak;            /* default yes */
   bool require_auth;          /* default no */
   bool ratelimit;             /* default off */
   int ratelimit_interval;     /* log2 seconds between requests on average (chrony's meaning) */
   int ratelimit_burst;        /* requests allowed in a burst */
+  int ratelimit_min_age;      /* seconds a client's state is safe from eviction */
   char user[64];              /* "" = nobody when root, else stay */
+  char user_where[CFG_WHERE_MAX];
   char logfile[CFG_PATH_MAX]; /* "" = syslog (or stderr with -n) */
+  char logfile_where[CFG_WHERE_MAX];
   char status_socket[CFG_PATH_MAX];
+  char status_where[CFG_WHERE_MAX];
   size_t n_refclocks;
 } srv_config;
 

@@ -10,7 +10,7 @@
 
 typedef struct {
   uint32_t key_id;
-  uint64_t good, failed, other;
+  uint64_t good, kod;
 } cnt_key_row;
 
 typedef struct {
@@ -28,6 +28,8 @@ struct srv_counters {
   cnt_key_row keys[CNT_MAX_KEYS];
   size_t n_keys;
   cnt_key_row key_other;
+  uint64_t unknown_keys;       /* requests naming a key ID we do not have */
+  uint64_t failed_known_keys;  /* bad MAC or untrusted key with an ID we have */
   cnt_client_row clients[CNT_MAX_CLIENTS];
   size_t n_clients;
   cnt_client_row client_other;
@@ -41,29 +43,56 @@ srv_counters *cnt_create(void) {
 
 void cnt_destroy(srv_counters *c) { free(c); }
 
+/* Rows are only made for verified requests, which spoofed traffic cannot produce. A full table
+ * gives the row with the fewest verified requests (its counts go to "other") to the newcomer, so
+ * the busiest keys and clients stay listed whatever the order they came in. */
 static cnt_key_row *key_row(srv_counters *c, uint32_t id) {
   for (size_t i = 0; i < c->n_keys; i++)
     if (c->keys[i].key_id == id) return &c->keys[i];
+  cnt_key_row *r;
   if (c->n_keys < CNT_MAX_KEYS) {
-    cnt_key_row *r = &c->keys[c->n_keys++];
-    r->key_id = id;
-    return r;
+    r = &c->keys[c->n_keys++];
+  } else {
+    r = &c->keys[0];
+    for (size_t i = 1; i < c->n_keys; i++)
+      if (c->keys[i].good < r->good) r = &c->keys[i];
+    c->key_other.good += r->good;
+    c->key_other.kod += r->kod;
   }
-  return &c->key_other;
+  memset(r, 0, sizeof *r);
+  r->key_id = id;
+  return r;
 }
 
-static cnt_client_row *client_row(srv_counters *c, uint8_t family, const uint8_t addr[16]) {
+static void fold_client(cnt_client_row *into, const cnt_client_row *r) {
+  into->requests += r->requests;
+  into->good += r->good;
+  into->auth_failed += r->auth_failed;
+  into->no_auth += r->no_auth;
+  into->dropped += r->dropped;
+  into->kod += r->kod;
+}
+
+static cnt_client_row *client_row(srv_counters *c, uint8_t family, const uint8_t addr[16],
+                                  bool verified) {
   size_t alen = family == 4 ? 4 : 16;
   for (size_t i = 0; i < c->n_clients; i++)
     if (c->clients[i].family == family && !memcmp(c->clients[i].addr, addr, alen))
       return &c->clients[i];
+  if (!verified) return &c->client_other;
+  cnt_client_row *r;
   if (c->n_clients < CNT_MAX_CLIENTS) {
-    cnt_client_row *r = &c->clients[c->n_clients++];
-    r->family = family;
-    memcpy(r->addr, addr, alen);
-    return r;
+    r = &c->clients[c->n_clients++];
+  } else {
+    r = &c->clients[0];
+    for (size_t i = 1; i < c->n_clients; i++)
+      if (c->clients[i].good < r->good) r = &c->clients[i];
+    fold_client(&c->client_other, r);
   }
-  return &c->client_other;
+  memset(r, 0, sizeof *r);
+  r->family = family;
+  memcpy(r->addr, addr, alen);
+  return r;
 }
 
 void cnt_record(srv_counters *c, uint8_t family, const uint8_t addr[16], const rsp_result *res) {
@@ -73,13 +102,16 @@ void cnt_record(srv_counters *c, uint8_t family, const uint8_t addr[16], const r
   c->actions[res->action]++;
   if (res->action == RSP_DROP && (unsigned)res->drop_reason < RSP_DROP_COUNT)
     c->drops[res->drop_reason]++;
-  if (res->vr.has_key_id) {
+  if (v == NTA_V_GOOD) {
     cnt_key_row *k = key_row(c, res->vr.key_id);
-    if (v == NTA_V_GOOD) k->good++;
-    else if (nta_verdict_is_failure(v)) k->failed++;
-    else k->other++;
+    k->good++;
+    if (res->action == RSP_KOD_RATE) k->kod++;
+  } else if (v == NTA_V_UNKNOWN_KEY) {
+    c->unknown_keys++;
+  } else if (nta_verdict_is_failure(v)) {
+    c->failed_known_keys++;
   }
-  cnt_client_row *r = client_row(c, family, addr);
+  cnt_client_row *r = client_row(c, family, addr, v == NTA_V_GOOD);
   r->requests++;
   if (v == NTA_V_GOOD) r->good++;
   else if (nta_verdict_is_failure(v)) r->auth_failed++;
@@ -129,16 +161,16 @@ size_t cnt_format(const srv_counters *c, const struct timespec *now, char *buf, 
   out(&o, "\ndropped:");
   for (int d = 1; d < RSP_DROP_COUNT; d++)
     out(&o, " %s=%llu", rsp_drop_reason_name((rsp_drop_reason)d), (unsigned long long)c->drops[d]);
-  out(&o, "\nkeys (%zu):\n", c->n_keys);
+  out(&o, "\nkeys (%zu, verified requests only):\n", c->n_keys);
   for (size_t i = 0; i < c->n_keys; i++)
-    out(&o, "  key %u: good=%llu failed=%llu other=%llu\n", c->keys[i].key_id,
-        (unsigned long long)c->keys[i].good, (unsigned long long)c->keys[i].failed,
-        (unsigned long long)c->keys[i].other);
-  if (c->key_other.good + c->key_other.failed + c->key_other.other)
-    out(&o, "  other keys: good=%llu failed=%llu other=%llu\n",
-        (unsigned long long)c->key_other.good, (unsigned long long)c->key_other.failed,
-        (unsigned long long)c->key_other.other);
-  out(&o, "clients (%zu):\n", c->n_clients);
+    out(&o, "  key %u: good=%llu kod=%llu\n", c->keys[i].key_id,
+        (unsigned long long)c->keys[i].good, (unsigned long long)c->keys[i].kod);
+  if (c->key_other.good)
+    out(&o, "  other keys: good=%llu kod=%llu\n", (unsigned long long)c->key_other.good,
+        (unsigned long long)c->key_other.kod);
+  out(&o, "  unknown keys: requests=%llu; failed MACs with known keys: requests=%llu\n",
+      (unsigned long long)c->unknown_keys, (unsigned long long)c->failed_known_keys);
+  out(&o, "clients (%zu, busiest verified):\n", c->n_clients);
   for (size_t i = 0; i < c->n_clients; i++) {
     char a[64];
     const cnt_client_row *r = &c->clients[i];
@@ -149,6 +181,10 @@ size_t cnt_format(const srv_counters *c, const struct timespec *now, char *buf, 
         (unsigned long long)r->dropped, (unsigned long long)r->kod);
   }
   if (c->client_other.requests)
-    out(&o, "  other clients: requests=%llu\n", (unsigned long long)c->client_other.requests);
+    out(&o, "  other clients: requests=%llu good=%llu auth_failed=%llu no_auth=%llu dropped=%llu "
+        "kod=%llu\n", (unsigned long long)c->client_other.requests,
+        (unsigned long long)c->client_other.good, (unsigned long long)c->client_other.auth_failed,
+        (unsigned long long)c->client_other.no_auth, (unsigned long long)c->client_other.dropped,
+        (unsigned long long)c->client_other.kod);
   return o.off;
 }

@@ -1,7 +1,9 @@
 /* counters.h - what the server did, per verdict, per action, per key and per client.
  *
- * The key and client tables are bounded; traffic beyond them is added to an "other" row so the
- * totals stay right while memory stays fixed. */
+ * The key and client tables are bounded and only verified requests (which spoofed traffic cannot
+ * produce) make rows: per-key rows count verified requests, failures are summed in one "unknown
+ * keys" / "failed MACs" line; client rows are the busiest verified clients, the rest is summed
+ * in an "other" row so the totals stay right while memory stays fixed. */
 #ifndef NTPAUTH_SERVER_COUNTERS_H
 #define NTPAUTH_SERVER_COUNTERS_H
 

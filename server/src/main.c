@@ -24,11 +24,12 @@
 #include "privdrop.h"
 #include "ratelimit.h"
 #include "respond.h"
+#include "startcheck.h"
 #include "statussock.h"
+#include "tap.h"
 #include "timestate.h"
 
 #include "refclock/refclocks.h"
-#include "capture/writer.h"
 
 #define SRV_RATELIMIT_SLOTS 4096
 #define SRV_TICK_NS 200000000L       /* refclock housekeeping: 5 times a second */
@@ -50,9 +51,9 @@ typedef struct {
   priv_user user;
   srv_time_state time_state;
   struct timespec last_tick;   /* CLOCK_MONOTONIC_COARSE of the last refclock/time-state tick */
-  bool tap_failed;
+  bool tap_can_rotate;
   rcl_set *rcl;
-  cap_writer *tap;
+  srv_tap *tap;
 } server;
 
 static void usage(FILE *out) {
@@ -132,7 +133,9 @@ static bool open_sockets(server *s) {
   nta_diag err;
   for (size_t i = 0; i < s->cfg.n_listen; i++) {
     if (net_open(&s->cfg.listen[i], &s->socks[s->n_socks], &err) != NTA_OK) {
-      log_msg(LOG_ERR, "%s", err.msg);
+      char buf[CFG_WHERE_MAX];
+      log_msg(LOG_ERR, "%s: %s", sc_where(s->cfg.listen[i].where, s->config_path, buf, sizeof buf),
+              err.msg);
       return false;
     }
     log_msg(LOG_INFO, "listening on %s", s->cfg.listen[i].text);
@@ -141,38 +144,21 @@ static bool open_sockets(server *s) {
   return true;
 }
 
+/* Last step of the start-up (the previous capture is rotated away here): as root, before the
+ * drop, so the folder may be root's. */
 static bool open_tap(server *s) {
+  if (!s->cfg.pcap[0]) return true;
   nta_diag err;
-  const char *path = s->cfg.pcap;
-  if (!path[0]) return true;
-  if (s->cfg.pcap_max_bytes) {
-    /* Rotation creates new files after the drop: the run user must be able to write there. */
-    char dir_buf[CFG_PATH_MAX];
-    snprintf(dir_buf, sizeof dir_buf, "%s", path);
-    const char *dir = dirname(dir_buf);
-    if (!priv_dir_writable(&s->user, dir)) {
-      log_msg(LOG_ERR, "pcap %s maxsize: folder %s is not writable by user %s (needed to rotate "
-              "files after dropping privileges); chown/chmod it or drop maxsize",
-              path, dir, s->user.drop ? s->user.name : "(current)");
-      return false;
-    }
-  }
-  /* Opened as root: never through a symlink or onto a device, which whoever can write the folder
-   * (the run user, with maxsize) could have planted to make root truncate and chown any file. */
-  struct stat st;
-  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    log_msg(LOG_ERR, "pcap %s: exists and is not a regular file (%s); refusing to write through it",
-            path, S_ISLNK(st.st_mode) ? "a symlink" : "a special file");
-    return false;
-  }
-  s->tap = cap_writer_open(path, CAP_LINK_RAW, true, s->cfg.pcap_max_bytes, s->cfg.pcap_keep, &err);
-  if (!s->tap) { log_msg(LOG_ERR, "pcap %s: %s", path, err.msg); return false; }
-  /* Flushed once per received batch (handle_socket) instead of per packet: one write(2) for a
-   * whole batch of requests and replies, and the file still ends on a record boundary. */
-  cap_writer_set_autoflush(s->tap, false);
-  if (s->user.drop && lchown(path, s->user.uid, s->user.gid) != 0)
-    log_msg(LOG_WARNING, "pcap %s: chown to %s: %s", path, s->user.name, strerror(errno));
-  log_msg(LOG_INFO, "recording traffic to %s", path);
+  tap_options o = {
+    .path = s->cfg.pcap, .max_bytes = s->cfg.pcap_max_bytes, .keep = s->cfg.pcap_keep,
+    .junk_rate = s->cfg.pcap_junk_rate, .can_rotate = s->tap_can_rotate,
+    .chown = s->user.drop, .uid = s->user.uid, .gid = s->user.gid,
+  };
+  s->tap = tap_open(&o, &err);
+  if (!s->tap) { log_msg(LOG_ERR, "%s: pcap %s", s->cfg.pcap_where, err.msg); return false; }
+  log_msg(LOG_INFO, "recording traffic to %s (maxsize %llu MB, keep %u, unanswered datagrams up "
+          "to %u/s)", s->cfg.pcap, (unsigned long long)(s->cfg.pcap_max_bytes >> 20),
+          s->cfg.pcap_keep, s->cfg.pcap_junk_rate);
   return true;
 }
 
@@ -213,6 +199,7 @@ static size_t format_status(server *s, char *buf, size_t len) {
                           t->synced ? t->stratum : 0, refid, t->offset, t->root_delay,
                           t->root_dispersion);
   if (off < len) off += cnt_format(s->counters, &now, buf + off, len - off);
+  if (off < len) off += tap_format_status(s->tap, buf + off, len - off);
   if (rcl_count(s->rcl) && off + 1 < len) {
     off += (size_t)snprintf(buf + off, len - off, "refclocks:\n");
     if (off < len) {
@@ -233,25 +220,6 @@ static void update_time_state(server *s, const struct timespec *now) {
   ts_select(have_rcl, &rcl_state, s->cfg.local_stratum, now, &s->time_state);
 }
 
-static void tap_write(server *s, const struct timespec *t, const nta_endpoint *src,
-                      const nta_endpoint *dst, const uint8_t *data, size_t len) {
-  if (!s->tap || s->tap_failed) return;
-  nta_diag err;
-  if (cap_writer_write_udp(s->tap, t->tv_sec, (uint32_t)t->tv_nsec, src, dst, data, len, &err) != NTA_OK) {
-    /* Keep serving; say it once. */
-    log_msg(LOG_ERR, "pcap: %s (recording stopped)", err.msg);
-    s->tap_failed = true;
-  }
-}
-
-static void tap_flush(server *s) {
-  nta_diag err;
-  if (s->tap && !s->tap_failed && cap_writer_flush(s->tap, &err) != NTA_OK) {
-    log_msg(LOG_ERR, "pcap: %s (recording stopped)", err.msg);
-    s->tap_failed = true;
-  }
-}
-
 static void log_result(const net_packet *p, const rsp_result *r) {
   if (!log_debug_enabled()) return;
   char a[64];
@@ -264,17 +232,20 @@ static void log_result(const net_packet *p, const rsp_result *r) {
 
 /* Step 1 for one datagram: record it, decide, apply the rate limit. True when it gets an answer. */
 static bool decide(server *s, const net_packet *p, rsp_result *r) {
-  tap_write(s, &p->rx_time, &p->peer, &p->local, p->data, p->len);
   rsp_request req = { .buf = p->data, .len = p->truncated ? 0 : p->len, .rx_time = p->rx_time };
   respond_prepare(&req, &s->time_state, &s->policy, s->keys, r);
   if (r->action != RSP_DROP && p->peer.port == 0) {   /* nobody to answer to */
     r->action = RSP_DROP;
     r->drop_reason = RSP_DROP_MALFORMED;
   }
-  /* Only requests we would answer spend tokens: junk cannot starve a client. */
+  /* Only requests we would answer spend tokens: junk cannot starve a client. Verified requests
+   * spend their own (address, key) tokens: spoofed traffic cannot earn them a signed KoD. */
+  bool verified = r->vr.verdict == NTA_V_GOOD;
   if (r->action != RSP_DROP && s->ratelimit &&
-      !rl_allow(s->ratelimit, p->peer.family, p->peer.addr, &p->rx_time))
+      !rl_allow(s->ratelimit, p->peer.family, p->peer.addr, verified, r->vr.key_id, &p->rx_time))
     respond_rate_limited(r);
+  tap_record(s->tap, &p->rx_time, &p->peer, &p->local, p->data, p->len, p->orig_len,
+             r->action == RSP_DROP);
   if (r->action != RSP_DROP) return true;
   cnt_record(s->counters, p->peer.family, p->peer.addr, r);
   log_result(p, r);
@@ -310,7 +281,8 @@ static void answer(server *s, const net_socket *sock, const net_batch *batch, rs
   }
   for (size_t k = 0; k < n_send; k++) {
     const net_packet *p = &batch->pkts[sent_of[k]];
-    tap_write(s, &tx, &p->local, &p->peer, replies[k].data, replies[k].len);
+    tap_record(s->tap, &tx, &p->local, &p->peer, replies[k].data, replies[k].len, replies[k].len,
+               false);
   }
 }
 
@@ -328,7 +300,7 @@ static void handle_socket(server *s, const net_socket *sock) {
     for (size_t i = 0; i < n; i++)
       if (decide(s, &batch.pkts[i], &results[i])) todo[n_todo++] = i;
     if (n_todo) answer(s, sock, &batch, results, todo, n_todo);
-    tap_flush(s);
+    tap_flush(s->tap);
     if (n < NET_BATCH) return;
   }
 }
@@ -417,7 +389,7 @@ static int run_loop(server *s) {
 }
 
 static void cleanup(server *s) {
-  if (s->tap) cap_writer_close(s->tap);
+  tap_close(s->tap);
   s->tap = NULL;
   for (size_t i = 0; i < s->n_socks; i++) net_close(&s->socks[i]);
   if (s->status_fd >= 0) {
@@ -431,17 +403,44 @@ static void cleanup(server *s) {
   nta_keyring_destroy(s->keys);
 }
 
+/* The run user and the checks of a configuration that parses; for -t also every path. */
+static bool check_setup(server *s, bool check_only) {
+  nta_diag err;
+  char buf[CFG_WHERE_MAX];
+  if (priv_resolve(s->cfg.user, &s->user, &err) != NTA_OK) {
+    log_msg(LOG_ERR, "%s: %s", sc_where(s->cfg.user_where, s->config_path, buf, sizeof buf), err.msg);
+    return false;
+  }
+  bool ok = sc_config_sane(&s->cfg, s->config_path, s->keys, &s->user, check_only);
+  ok = sc_tap_preflight(&s->cfg, s->config_path, &s->user, &s->tap_can_rotate) && ok;
+  if (check_only) ok = sc_check_paths(&s->cfg, s->config_path) && ok;
+  return ok;
+}
+
+static bool open_status_socket(server *s) {
+  nta_diag err;
+  char buf[CFG_WHERE_MAX];
+  if (!s->cfg.status_socket[0]) return true;
+  s->status_fd = status_open(s->cfg.status_socket, s->user.uid, s->user.gid, &err);
+  if (s->status_fd >= 0) return true;
+  log_msg(LOG_ERR, "%s: %s", sc_where(s->cfg.status_where, s->config_path, buf, sizeof buf), err.msg);
+  return false;
+}
+
+/* Everything that can fail comes before the tap, which rotates the previous capture away. */
 static bool setup(server *s, bool check_only) {
   nta_diag err;
   if (!load_config(s)) return false;
-  log_target target = s->cfg.logfile[0] ? LOG_TO_FILE : (s->foreground || check_only) ? LOG_TO_STDERR : LOG_TO_SYSLOG;
+  log_target target = check_only ? LOG_TO_STDERR : s->cfg.logfile[0] ? LOG_TO_FILE
+                      : s->foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG;
   if (!log_open(target, s->cfg.logfile, s->debug)) {
-    fprintf(stderr, "ntpauth-server: logfile %s: %s\n", s->cfg.logfile, strerror(errno));
+    fprintf(stderr, "ntpauth-server: %s: logfile %s: %s\n", s->cfg.logfile_where, s->cfg.logfile,
+            strerror(errno));
     return false;
   }
   if (!load_keys(s)) return false;
-  if (priv_resolve(s->cfg.user, &s->user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
-  if (check_only) return true;
+  bool ok = check_setup(s, check_only);
+  if (check_only || !ok) return ok;
   if (s->user.drop && s->cfg.logfile[0] && !log_chown(s->user.uid, s->user.gid))
     log_msg(LOG_WARNING, "logfile %s: chown: %s", s->cfg.logfile, strerror(errno));
   s->policy.crypto_nak = s->cfg.crypto_nak;
@@ -449,17 +448,15 @@ static bool setup(server *s, bool check_only) {
   s->counters = cnt_create();
   if (!s->counters) return false;
   if (s->cfg.ratelimit) {
-    s->ratelimit = rl_create(SRV_RATELIMIT_SLOTS, s->cfg.ratelimit_interval, s->cfg.ratelimit_burst);
+    s->ratelimit = rl_create(SRV_RATELIMIT_SLOTS, s->cfg.ratelimit_interval, s->cfg.ratelimit_burst,
+                             s->cfg.ratelimit_min_age);
     if (!s->ratelimit) return false;
   }
   if (!open_sockets(s)) return false;
-  if (!open_tap(s)) return false;
   if (rcl_count(s->rcl) && rcl_open(s->rcl, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); return false; }
-  if (s->cfg.status_socket[0]) {
-    s->status_fd = status_open(s->cfg.status_socket, s->user.uid, s->user.gid, &err);
-    if (s->status_fd < 0) { log_msg(LOG_ERR, "%s", err.msg); return false; }
-  }
-  return true;
+  if (!open_status_socket(s)) return false;
+  if (!open_signals(s)) { log_msg(LOG_ERR, "signalfd: %s", strerror(errno)); return false; }
+  return open_tap(s);
 }
 
 int main(int argc, char **argv) {
@@ -494,7 +491,7 @@ int main(int argc, char **argv) {
   }
   log_stderr_copy(false);   /* detached: from now on the log target only */
   nta_diag err;
-  if (!open_signals(&s)) { log_msg(LOG_ERR, "signalfd: %s", strerror(errno)); cleanup(&s); return 1; }
+  if (s.status_fd >= 0) status_remove_at_exit(s.cfg.status_socket);
   if (priv_drop(&s.user, &err) != NTA_OK) { log_msg(LOG_ERR, "%s", err.msg); cleanup(&s); return 1; }
   log_msg(LOG_NOTICE, "ntpauth-server %s started%s%s, crypto-nak %s, require-auth %s", NTPAUTH_VERSION,
           s.user.drop ? ", running as " : "", s.user.drop ? s.user.name : "",

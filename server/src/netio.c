@@ -128,7 +128,8 @@ size_t net_recv_batch(const net_socket *s, net_batch *b, int *err_no) {
     msgs[i].msg_hdr.msg_control = ctl[i].buf;
     msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
   }
-  int n = recvmmsg(s->fd, msgs, NET_BATCH, MSG_DONTWAIT, NULL);
+  /* MSG_TRUNC: msg_len is the datagram's real length even when it did not fit. */
+  int n = recvmmsg(s->fd, msgs, NET_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
   *err_no = 0;
   if (n <= 0) {
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err_no = errno;
@@ -137,8 +138,9 @@ size_t net_recv_batch(const net_socket *s, net_batch *b, int *err_no) {
   }
   for (int i = 0; i < n; i++) {
     net_packet *p = &b->pkts[i];
-    p->len = msgs[i].msg_len;
-    p->truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+    p->orig_len = msgs[i].msg_len;
+    p->len = p->orig_len < NET_BUF ? p->orig_len : NET_BUF;
+    p->truncated = p->orig_len > NET_BUF || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
     p->rx_time.tv_sec = 0;
     p->rx_time.tv_nsec = 0;
     p->have_local = false;

@@ -29,7 +29,8 @@ typedef struct {
 
 typedef struct {
   uint8_t data[NET_BUF];
-  size_t len;
+  size_t len;              /* bytes in data */
+  size_t orig_len;         /* the datagram's real length (more than len when truncated) */
   bool truncated;
   struct timespec rx_time;
   nta_endpoint peer;       /* the client */

@@ -2,6 +2,8 @@
 #include "statussock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,4 +64,33 @@ void status_serve(int listen_fd, const char *text, size_t len) {
     poll(&p, 1, 10);
   }
   close(c);
+}
+
+/* The socket's folder is often root's (/run) while the server runs as another user: a child that
+ * keeps root, holds nothing but a pipe and waits for the server to end removes the socket then,
+ * if it is still the one we made. */
+void status_remove_at_exit(const char *path) {
+  struct stat made;
+  int p[2];
+  if (lstat(path, &made) != 0 || pipe2(p, O_CLOEXEC) != 0) return;
+  pid_t pid = fork();
+  if (pid < 0) { close(p[0]); close(p[1]); return; }
+  if (pid > 0) { close(p[0]); return; }   /* the server keeps the write end until it exits */
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
+  int rd = dup2(p[0], 3) < 0 ? p[0] : 3;
+  close_range((unsigned)rd + 1, ~0u, 0);   /* no sockets, keys or files stay with this child */
+  char c;
+  for (;;) {
+    ssize_t r = read(rd, &c, 1);
+    if (r == 0 || (r < 0 && errno != EINTR)) break;
+  }
+  struct stat now;
+  if (lstat(path, &now) == 0 && S_ISSOCK(now.st_mode) && now.st_ino == made.st_ino &&
+      now.st_dev == made.st_dev)
+    unlink(path);
+  _exit(0);
 }

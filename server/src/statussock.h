@@ -12,4 +12,7 @@ int status_open(const char *path, uid_t uid, gid_t gid, nta_diag *err);
 /* Accepts one connection and writes `text` (non-blocking, bounded). */
 void status_serve(int listen_fd, const char *text, size_t len);
 
+/* Removes the socket at `path` once this process has ended (see statussock.c). */
+void status_remove_at_exit(const char *path);
+
 #endif

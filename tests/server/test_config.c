@@ -22,16 +22,24 @@ static void test_full(void) {
     "listen 0.0.0.0\n"
     "listen ::\n"
     "local stratum 8\n"
-    "pcap /var/lib/ntpauth/server.pcap maxsize 10 keep 3\n"
+    "pcap /var/lib/ntpauth/server.pcap maxsize 10 keep 3 junk 5\n"
     "crypto-nak no\n"
     "require-auth yes\n"
-    "ratelimit interval 2 burst 4\n"
+    "ratelimit interval 2 burst 4 minage 30\n"
     "user ntpauth\n"
     "logfile /var/log/ntpauth.log\n"
     "status-socket /run/x.sock\n"
+    "keys /etc/ntpauth/other.keys\n"
     "\n   \t\n";
   g_assert_cmpint(parse(&cfg, text, &err), ==, NTA_OK);
-  g_assert_cmpstr(cfg.keys, ==, "/etc/ntpauth/ntp.keys");
+  g_assert_cmpstr(cfg.keys, ==, "/etc/ntpauth/other.keys");   /* the last one; -t refuses it */
+  g_assert_cmpstr(cfg.keys_replaced_where, ==, "t.conf:2");
+  g_assert_cmpstr(cfg.keys_where, ==, "t.conf:17");
+  g_assert_cmpstr(cfg.listen[1].where, ==, "t.conf:6");
+  g_assert_cmpstr(cfg.pcap_where, ==, "t.conf:10");
+  g_assert_cmpstr(cfg.user_where, ==, "t.conf:14");
+  g_assert_cmpstr(cfg.logfile_where, ==, "t.conf:15");
+  g_assert_cmpstr(cfg.status_where, ==, "t.conf:16");
   g_assert_cmpuint(cfg.n_trust, ==, 2);
   g_assert_cmpstr(cfg.trust[0].spec, ==, "1 11 (21 ... 30)");
   g_assert_cmpstr(cfg.trust[1].where, ==, "t.conf:4");
@@ -45,11 +53,14 @@ static void test_full(void) {
   g_assert_cmpint(cfg.local_stratum, ==, 8);
   g_assert_cmpuint(cfg.pcap_max_bytes, ==, 10u * 1024 * 1024);
   g_assert_cmpuint(cfg.pcap_keep, ==, 3);
+  g_assert_cmpuint(cfg.pcap_junk_rate, ==, 5);
+  g_assert_true(cfg.pcap_max_set);
   g_assert_false(cfg.crypto_nak);
   g_assert_true(cfg.require_auth);
   g_assert_true(cfg.ratelimit);
   g_assert_cmpint(cfg.ratelimit_interval, ==, 2);
   g_assert_cmpint(cfg.ratelimit_burst, ==, 4);
+  g_assert_cmpint(cfg.ratelimit_min_age, ==, 30);
   g_assert_cmpstr(cfg.user, ==, "ntpauth");
   g_assert_cmpstr(cfg.status_socket, ==, "/run/x.sock");
 }
@@ -62,6 +73,11 @@ static void test_defaults(void) {
   g_assert_false(cfg.require_auth);
   g_assert_false(cfg.ratelimit);
   g_assert_cmpint(cfg.local_stratum, ==, 0);
+  /* The tap is bounded unless told otherwise. */
+  g_assert_cmpuint(cfg.pcap_max_bytes, ==, (uint64_t)CFG_PCAP_DEFAULT_MB * 1024 * 1024);
+  g_assert_false(cfg.pcap_max_set);
+  g_assert_cmpuint(cfg.pcap_keep, ==, CFG_PCAP_DEFAULT_KEEP);
+  g_assert_cmpuint(cfg.pcap_junk_rate, ==, CFG_PCAP_DEFAULT_JUNK);
   cfg_apply_defaults(&cfg);
   g_assert_cmpuint(cfg.n_listen, ==, 2);
   g_assert_cmpstr(cfg.listen[0].text, ==, "0.0.0.0:123");
@@ -80,7 +96,7 @@ static void test_errors(void) {
     { "crypto-nak maybe\n", "t.conf:1: 'crypto-nak' takes yes or no" },
     { "require-auth\n", "t.conf:1: 'require-auth' takes yes or no" },
     { "pcap /x maxsize 0\n", "t.conf:1: pcap maxsize must be 1-1048576 MB, got '0'" },
-    { "pcap /x size 3\n", "t.conf:1: unknown pcap option 'size' (maxsize MB, keep N)" },
+    { "pcap /x size 3\n", "t.conf:1: unknown pcap option 'size' (maxsize MB, keep N, junk N)" },
     { "ratelimit interval\n", "t.conf:1: 'interval' needs a value" },
     { "ratelimit burst 0\n", "t.conf:1: ratelimit burst must be 1-255, got '0'" },
     { "refclock shm unit 2\n", "t.conf:1: refclock support not built" },

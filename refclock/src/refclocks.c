@@ -685,6 +685,7 @@ size_t rcl_format_status(rcl_set *set, const struct timespec *now, char *buf, si
     text_add(&t, "%c %-26s %-5s %4d %5o %8llu %7llu %12s %10s %7s  %s\n", state_char(set, i, cand, now), c->name,
              refid, c->poll, (unsigned)c->src.reach, (unsigned long long)c->src.samples_total,
              (unsigned long long)c->src.errors_total, offset, jitter, last_rx, c->last_error);
+    if (c->type == RCL_NMEA && c->nmea) text_add(&t, "  nmea timing: %s\n", nmea_timing_name(nmea_driver_timing(c->nmea)));
   }
   srv_time_state st;
   if (set->count > 0) {

@@ -177,21 +177,31 @@ static char *burst(time_t t, bool valid, bool corrupt_rmc) {
   return out;
 }
 
-static void test_driver_timestamps(void) {
+/* Feeds `b` in reads of `chunk` bytes; read k arrives at first + k * gap, or, when gap < 0, when
+ * its last byte has come in at the line rate after a '$' arriving at `first`. */
+static void feed(nmea_driver *d, const char *b, size_t chunk, const struct timespec *first,
+                 double gap, double ct) {
+  size_t len = strlen(b);
+  for (size_t at = 0, k = 0; at < len; at += chunk, k++) {
+    size_t n = len - at < chunk ? len - at : chunk;
+    struct timespec rx = rcl_ts_add(first, gap < 0 ? (double)(at + n - 1) * ct : (double)k * gap);
+    nmea_driver_input(d, (const uint8_t *)b + at, n, &rx);
+  }
+}
+
+/* Three seconds of RMC+GGA; every sample's offset must be `want`. */
+static void check_three_seconds(size_t chunk, double gap, double want, nmea_timing timing) {
   collector col = {0};
   rcl_sink sink = {on_sample, on_error, &col};
   nmea_driver *d = nmea_driver_create(9600, 0.100, &sink);
   const double ct = 10.0 / 9600;
   time_t label = utc(2026, 11, 27, 12, 0, 0);
   struct timespec sys0 = {.tv_sec = label - 3, .tv_nsec = 250000000}; /* reference 2.75 s ahead */
+  g_assert_cmpint(nmea_driver_timing(d), ==, NMEA_TIMING_UNKNOWN);
   for (int i = 0; i < 3; i++) {
     char *b = burst(label + i, true, false);
-    size_t len = strlen(b);
-    /* The whole burst arrives in one read, timestamped when its last byte arrived; the first
-     * '$' was then (len-1) characters earlier: that instant is what must come out. */
     struct timespec dollar = {.tv_sec = sys0.tv_sec + i, .tv_nsec = sys0.tv_nsec};
-    struct timespec rx = rcl_ts_add(&dollar, (double)(len - 1) * ct);
-    nmea_driver_input(d, (const uint8_t *)b, len, &rx);
+    feed(d, b, chunk, &dollar, gap, ct);
     g_free(b);
   }
   struct timespec later = {.tv_sec = sys0.tv_sec + 5, .tv_nsec = 0};
@@ -200,15 +210,28 @@ static void test_driver_timestamps(void) {
   g_assert_cmpint(col.samples, ==, 3);
   for (int i = 0; i < 3; i++) {
     g_assert_cmpint(col.ref[i].tv_sec, ==, label + i);
-    /* offset = label - ($ arrival - time2) = 2.75 + 0.1 */
-    double off = rcl_ts_diff(&col.ref[i], &col.sys[i]);
-    g_assert_cmpfloat_with_epsilon(off, 2.85, 1e-6);
+    g_assert_cmpfloat_with_epsilon(rcl_ts_diff(&col.ref[i], &col.sys[i]), want, 1e-6);
   }
   struct timespec sys;
   double offset;
   g_assert_true(nmea_driver_last_offset(d, &sys, &offset));
-  g_assert_cmpfloat_with_epsilon(offset, 2.85, 1e-6);
+  g_assert_cmpfloat_with_epsilon(offset, want, 1e-6);
+  g_assert_cmpint(nmea_driver_timing(d), ==, timing);
   nmea_driver_destroy(d);
+}
+
+static void test_driver_timestamps(void) {
+  /* A UART: 8-byte reads, each when its last byte has come in. The first read's '$' is back-dated
+   * by the 7 characters after it: offset = label - ($ arrival - time2) = 2.75 + 0.1. */
+  check_three_seconds(8, -1, 2.85, NMEA_TIMING_PACED);
+}
+
+static void test_driver_burst(void) {
+  /* A pty or USB receiver: the whole burst in one read at the '$' arrival, or in 64-byte USB
+   * packets 0.1 ms apart. Back-dating by the burst would be ~130 ms early; the read's arrival
+   * is the '$' arrival. */
+  check_three_seconds(4096, 0, 2.85, NMEA_TIMING_BURST);
+  check_three_seconds(64, 0.0001, 2.85, NMEA_TIMING_BURST);
 }
 
 static void test_driver_split_reads(void) {
@@ -280,6 +303,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/refclock/nmea/validity", test_validity);
   g_test_add_func("/refclock/nmea/dates", test_dates);
   g_test_add_func("/refclock/nmea/driver-timestamps", test_driver_timestamps);
+  g_test_add_func("/refclock/nmea/driver-burst", test_driver_burst);
   g_test_add_func("/refclock/nmea/driver-split-reads", test_driver_split_reads);
   g_test_add_func("/refclock/nmea/driver-rejects", test_driver_rejects);
   return g_test_run();

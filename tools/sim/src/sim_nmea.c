@@ -2,7 +2,9 @@
  *
  * Every simulated second S (simulated time = system time + offset) the burst of sentences starts
  * so that the first '$' has fully arrived at S + delay, and characters follow at the baud rate
- * (written in small chunks at the times a UART would deliver them). Errors can be injected. */
+ * (written in small chunks at the times a UART would deliver them). With --burst the whole burst
+ * is written at once at S + delay, as a USB receiver (CDC-ACM) hands it over. Errors can be
+ * injected. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@ typedef struct {
   long silent_after;       /* stop sending (keep the pty) after N seconds (-1: never) */
   bool rollover;           /* report dates 1024 weeks early, like an old receiver */
   bool leap_second;        /* insert 23:59:60 at the next UTC midnight */
+  bool burst;              /* each second's sentences in one write, not paced at the baud rate */
   double duration;         /* seconds, 0 = until signalled */
   bool has_start;
   int64_t start;
@@ -39,6 +42,7 @@ static void usage(FILE *f) {
           "  --device PATH        write to PATH instead of a new pty (the pty path is printed)\n"
           "  --link PATH          make PATH a symlink to the pty\n"
           "  --baud N             character pacing (default 9600)\n"
+          "  --burst              write each second's sentences at once (USB receiver, pty)\n"
           "  --offset SEC         simulated time = system time + SEC (default 0)\n"
           "  --start YYYY-MM-DDTHH:MM:SS  simulated UTC at the next whole second\n"
           "  --delay SEC          '$' of the first sentence arrives SEC after the second (default 0)\n"
@@ -111,7 +115,7 @@ static size_t build_burst(const nmea_opts *o, const utc_fields *f, bool valid, l
 
 static bool parse_args(int argc, char **argv, nmea_opts *o) {
   enum { O_DEVICE = 1, O_LINK, O_BAUD, O_OFFSET, O_START, O_DELAY, O_TALKER, O_SENTENCES, O_BADCK, O_INVALID,
-         O_INVALID_AFTER, O_SILENT_AFTER, O_ROLLOVER, O_LEAP, O_DURATION, O_HELP };
+         O_INVALID_AFTER, O_SILENT_AFTER, O_ROLLOVER, O_LEAP, O_DURATION, O_BURST, O_HELP };
   static const struct option longopts[] = {
       {"device", required_argument, NULL, O_DEVICE}, {"link", required_argument, NULL, O_LINK},
       {"baud", required_argument, NULL, O_BAUD}, {"offset", required_argument, NULL, O_OFFSET},
@@ -121,7 +125,7 @@ static bool parse_args(int argc, char **argv, nmea_opts *o) {
       {"invalid-after", required_argument, NULL, O_INVALID_AFTER},
       {"silent-after", required_argument, NULL, O_SILENT_AFTER}, {"rollover", no_argument, NULL, O_ROLLOVER},
       {"leap-second", no_argument, NULL, O_LEAP}, {"duration", required_argument, NULL, O_DURATION},
-      {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+      {"burst", no_argument, NULL, O_BURST}, {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->baud = 9600;
   strcpy(o->talker, "GP");
@@ -133,6 +137,7 @@ static bool parse_args(int argc, char **argv, nmea_opts *o) {
     switch (ch) {
     case O_DEVICE: o->device = optarg; break;
     case O_LINK: o->link = optarg; break;
+    case O_BURST: o->burst = true; break;
     case O_BAUD:
       if (!sim_parse_int(optarg, 300, 115200, &v)) { fprintf(stderr, "bad --baud %s\n", optarg); return false; }
       o->baud = (int)v; break;
@@ -215,10 +220,12 @@ int main(int argc, char **argv) {
     }
     char burst[1024];
     size_t len = build_burst(&o, &f, valid, &sentence_no, burst, sizeof burst);
-    for (size_t at = 0; at < len && !sim_stop; at += CHUNK) {
-      size_t n = len - at < CHUNK ? len - at : CHUNK;
-      /* The chunk is handed over when its last character has been received. */
-      struct timespec when = rcl_ts_add(&sys_start, o.delay + (double)(at + n - 1) * ct);
+    size_t chunk = o.burst ? len : CHUNK;
+    for (size_t at = 0; at < len && !sim_stop; at += chunk) {
+      size_t n = len - at < chunk ? len - at : chunk;
+      /* The chunk is handed over when its last character has been received; a burst at once. */
+      double after = o.burst ? 0.0 : (double)(at + n - 1) * ct;
+      struct timespec when = rcl_ts_add(&sys_start, o.delay + after);
       if (!sim_sleep_until(&when)) break;
       sim_output_write(&out, burst + at, n);
     }

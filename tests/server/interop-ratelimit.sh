@@ -4,10 +4,7 @@
 # exceed the limit still gets its (signed) KoD RATE.
 . "$(dirname "$0")/lib.sh"
 enter_netns "$@"
-need_tool "${NTPAUTH_QUERY:-}" "NTPAUTH_QUERY is not set (run through ctest)"
-need_tool python3 "python3 is missing"
-Q=$NTPAUTH_QUERY
-write_keys "$TMP/ntp.keys"
+need_query_and_python
 cat > "$TMP/rl.conf" <<CONF
 keys $TMP/ntp.keys
 trustedkey 11

@@ -8,10 +8,7 @@ if [ -z "${NTPAUTH_IN_MNTNS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 enter_netns "$@"
-need_tool "${NTPAUTH_QUERY:-}" "NTPAUTH_QUERY is not set (run through ctest)"
-need_tool python3 "python3 is missing"
-Q=$NTPAUTH_QUERY
-write_keys "$TMP/ntp.keys"
+need_query_and_python
 mkdir "$TMP/small"
 mount -t tmpfs -o size=256k,mode=0755 tmpfs "$TMP/small" || fail "cannot mount a tmpfs"
 trap 'umount "$TMP/small" 2>/dev/null; cleanup' EXIT

@@ -4,11 +4,8 @@
 # out, a truncated datagram keeps its real length, and the status socket goes away at stop.
 . "$(dirname "$0")/lib.sh"
 enter_netns "$@"
-need_tool "${NTPAUTH_QUERY:-}" "NTPAUTH_QUERY is not set (run through ctest)"
 need_tool tshark "tshark is missing (scripts/setup installs it)"
-need_tool python3 "python3 is missing"
-Q=$NTPAUTH_QUERY
-write_keys "$TMP/ntp.keys"
+need_query_and_python
 mkdir "$TMP/cap"; chown nobody "$TMP/cap"
 cat > "$TMP/tap.conf" <<CONF
 keys $TMP/ntp.keys

@@ -111,3 +111,12 @@ start_chronyd() {
   sleep 0.5
   kill -0 "$CHRONY_PID" 2>/dev/null || { cat "$log" >&2; fail "chronyd exited during start-up"; }
 }
+
+# Common start of the tests driven by ntpauth-query and python3: both present, Q set, the shared
+# keys in $TMP/ntp.keys.
+need_query_and_python() {
+  need_tool "${NTPAUTH_QUERY:-}" "NTPAUTH_QUERY is not set (run through ctest)"
+  need_tool python3 "python3 is missing"
+  Q=$NTPAUTH_QUERY
+  write_keys "$TMP/ntp.keys"
+}

@@ -115,7 +115,7 @@ static void rotate(srv_tap *t, double now) {
 void tap_record(srv_tap *t, const struct timespec *ts, const nta_endpoint *src,
                 const nta_endpoint *dst, const uint8_t *data, size_t len, size_t orig_len,
                 bool junk) {
-  if (!t) return;
+  if (!t || src->family != dst->family) return;   /* nothing sensible to record */
   double now = secs(ts);
   if (junk && !junk_allowed(t, now)) { t->junk_skipped++; return; }
   if (t->state == TAP_FULL) { t->lost++; return; }

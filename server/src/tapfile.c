@@ -114,7 +114,7 @@ bool tf_add(tap_file *f, const struct timespec *ts, const nta_endpoint *src,
   uint8_t *rec = f->pending + f->pending_len;
   size_t n = cap_build_ip_udp(src, dst, data, len, rec + TF_RECORD_HEADER,
                               TF_PENDING_MAX - f->pending_len - TF_RECORD_HEADER);
-  if (n == 0) return true;   /* mixed families: nothing sensible to record */
+  if (n == 0) return false;
   size_t wire = n;
   if (orig_len > len && orig_len <= 65507) {
     claim_length(rec + TF_RECORD_HEADER, src, orig_len);

@@ -45,7 +45,8 @@ void tf_close(tap_file *f);
 
 /* Bytes one record of this datagram takes in the file (with the file header if it is first). */
 size_t tf_record_size(const tap_file *f, const nta_endpoint *src, size_t len);
-/* Adds one record to the pending buffer; false when it is full (flush first). orig_len: the
+/* Adds one record to the pending buffer; false when it is full (flush first) or the endpoints'
+ * families differ. orig_len: the
  * datagram's real length (more than len when it was truncated on receipt). */
 bool tf_add(tap_file *f, const struct timespec *ts, const nta_endpoint *src,
             const nta_endpoint *dst, const uint8_t *data, size_t len, size_t orig_len);

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -125,7 +127,36 @@ static bool check_status_socket(const srv_config *cfg, const char *config_path) 
   return true;
 }
 
+/* The address must be one of this host's: bound on port 0, so a running server's sockets do not
+ * make the check fail. */
+static bool check_listen(const cfg_listen *l, const char *config_path) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  memset(&ss, 0, sizeof ss);
+  if (l->family == 4) {
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    sin->sin_family = AF_INET;
+    memcpy(&sin->sin_addr, l->addr, 4);
+    len = sizeof *sin;
+  } else {
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    sin6->sin6_family = AF_INET6;
+    memcpy(&sin6->sin6_addr, l->addr, 16);
+    len = sizeof *sin6;
+  }
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int e = fd < 0 ? errno : bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+  if (fd >= 0) close(fd);
+  if (!e) return true;
+  char buf[CFG_WHERE_MAX];
+  log_msg(LOG_ERR, "%s: listen %s: %s", sc_where(l->where, config_path, buf, sizeof buf), l->text,
+          strerror(e));
+  return false;
+}
+
 bool sc_check_paths(const srv_config *cfg, const char *config_path) {
   bool ok = check_logfile(cfg);
-  return check_status_socket(cfg, config_path) && ok;
+  ok = check_status_socket(cfg, config_path) && ok;
+  for (size_t i = 0; i < cfg->n_listen; i++) ok = check_listen(&cfg->listen[i], config_path) && ok;
+  return ok;
 }

@@ -30,7 +30,8 @@ bool sc_tap_preflight(const srv_config *cfg, const char *config_path, const priv
                       bool *can_rotate);
 
 /* For -t: the log file opened for appending (never created or truncated) or its folder checked,
- * the status socket's path and folder. False (errors logged) when the real start would fail. */
+ * the status socket's path and folder, each listen address (bound on port 0). False (errors
+ * logged) when the real start would fail. */
 bool sc_check_paths(const srv_config *cfg, const char *config_path);
 
 #endif

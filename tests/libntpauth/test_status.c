@@ -1,5 +1,6 @@
-/* test_status.c - status.c: status names and the single-message diagnostic every library call
- * fills (nta_diag_set), including NULL targets and messages longer than the buffer. */
+/* test_status.c - status.c: status names, the single-message diagnostic every library call
+ * fills (nta_diag_set), and the diagnostics list (nta_diags): order, levels, clearing, the
+ * entry limit, NULL targets and messages longer than the buffer. */
 #include <glib.h>
 #include <string.h>
 
@@ -49,6 +50,51 @@ static void test_diags_null_list(void) {
   /* Diagnostics lists are optional everywhere: a NULL list must be accepted. */
   nta_diags_add(NULL, NTA_DIAG_WARNING, "%s", "ignored");
   nta_diags_clear(NULL);
+  nta_diags_destroy(NULL);
+  g_assert_cmpuint(nta_diags_count(NULL), ==, 0);
+  g_assert_cmpuint(nta_diags_dropped(NULL), ==, 0);
+  g_assert_cmpuint(nta_diags_count_at_least(NULL, NTA_DIAG_NOTE), ==, 0);
+  g_assert_cmpstr(nta_diags_msg(NULL, 0), ==, "");
+}
+
+static void test_diags_list(void) {
+  nta_diags *ds = nta_diags_create();
+  g_assert_nonnull(ds);
+  nta_diags_add(ds, NTA_DIAG_NOTE, "keys:%d: note", 1);
+  nta_diags_add(ds, NTA_DIAG_ERROR, "keys:%d: error", 2);
+  nta_diags_add(ds, NTA_DIAG_WARNING, "keys:%d: warning", 3);
+  g_assert_cmpuint(nta_diags_count(ds), ==, 3);
+  g_assert_cmpstr(nta_diags_msg(ds, 0), ==, "keys:1: note");      /* in the order added */
+  g_assert_cmpstr(nta_diags_msg(ds, 2), ==, "keys:3: warning");
+  g_assert_cmpint(nta_diags_level(ds, 1), ==, NTA_DIAG_ERROR);
+  g_assert_cmpstr(nta_diags_msg(ds, 3), ==, "");                  /* past the end: empty */
+  g_assert_cmpuint(nta_diags_count_at_least(ds, NTA_DIAG_NOTE), ==, 3);
+  g_assert_cmpuint(nta_diags_count_at_least(ds, NTA_DIAG_WARNING), ==, 2);
+  g_assert_cmpuint(nta_diags_count_at_least(ds, NTA_DIAG_ERROR), ==, 1);
+  nta_diags_clear(ds);
+  g_assert_cmpuint(nta_diags_count(ds), ==, 0);
+  nta_diags_add(ds, NTA_DIAG_WARNING, "again");
+  g_assert_cmpstr(nta_diags_msg(ds, 0), ==, "again");
+  nta_diags_destroy(ds);
+}
+
+static void test_diags_limits(void) {
+  nta_diags *ds = nta_diags_create();
+  char long_text[NTA_DIAG_MSG_MAX * 2];
+  memset(long_text, 'b', sizeof long_text - 1);
+  long_text[sizeof long_text - 1] = '\0';
+  nta_diags_add(ds, NTA_DIAG_WARNING, "%s", long_text);
+  g_assert_cmpuint(strlen(nta_diags_msg(ds, 0)), ==, NTA_DIAG_MSG_MAX - 1);
+  /* Past NTA_DIAGS_MAX entries only the count of dropped ones grows. */
+  for (size_t i = 1; i < NTA_DIAGS_MAX + 5; i++)
+    nta_diags_add(ds, NTA_DIAG_NOTE, "line %zu", i);
+  g_assert_cmpuint(nta_diags_count(ds), ==, NTA_DIAGS_MAX);
+  g_assert_cmpuint(nta_diags_dropped(ds), ==, 5);
+  g_autofree char *last = g_strdup_printf("line %d", NTA_DIAGS_MAX - 1);
+  g_assert_cmpstr(nta_diags_msg(ds, NTA_DIAGS_MAX - 1), ==, last);
+  nta_diags_clear(ds);
+  g_assert_cmpuint(nta_diags_dropped(ds), ==, 0);
+  nta_diags_destroy(ds);
 }
 
 int main(int argc, char **argv) {
@@ -57,5 +103,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/status/diag-set", test_diag_set);
   g_test_add_func("/status/diag-truncates", test_diag_truncates);
   g_test_add_func("/status/diags-null-list", test_diags_null_list);
+  g_test_add_func("/status/diags-list", test_diags_list);
+  g_test_add_func("/status/diags-limits", test_diags_limits);
   return g_test_run();
 }

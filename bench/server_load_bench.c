@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ntpauth/bytes.h"
 #include "ntpauth/keyring.h"
 #include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
@@ -63,14 +62,9 @@ static size_t header(uint8_t *buf, uint32_t tag) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t xmt = (nta_ts_from_unix(ts.tv_sec, 0) & 0xFFFFFFFF00000000ull) | tag;
-  nta_writer w;
-  nta_wr_init(&w, buf, PKT_MAX);
-  nta_wr_u8(&w, 0x23);
-  nta_wr_u8(&w, 0); nta_wr_u8(&w, 6); nta_wr_u8(&w, (uint8_t)-20);
-  for (int i = 0; i < 3; i++) nta_wr_u32(&w, 0);
-  for (int i = 0; i < 3; i++) nta_wr_u64(&w, 0);
-  nta_wr_u64(&w, xmt);
-  return w.off;
+  nta_header h = { .version = 4, .mode = NTA_MODE_CLIENT, .poll = 6, .precision = -20,
+                    .xmt_ts = xmt };
+  return nta_header_write(&h, buf, PKT_MAX);
 }
 
 /* Tags: bit 31 set = junk; low bits = pool index. */

@@ -38,14 +38,10 @@ static nta_keyring *make_keyring(void) {
 
 /* A 48-byte header: LI 0, the given version and mode, some plausible fields. */
 static size_t header(uint8_t *buf, unsigned version, unsigned mode) {
-  memset(buf, 0, 48);
-  buf[0] = (uint8_t)(version << 3 | mode);
-  buf[1] = 2;
-  buf[2] = 6;
-  buf[3] = 0xec;
-  buf[12] = 127; buf[15] = 1;
-  for (int i = 40; i < 48; i++) buf[i] = (uint8_t)(0xe6 + i);
-  return 48;
+  nta_header h = { .version = (uint8_t)version, .mode = (uint8_t)mode, .stratum = 2, .poll = 6,
+                   .precision = -20, .refid = 0x7f000001 /* 127.0.0.1 */,
+                   .xmt_ts = 0x0e0f101112131415ull };
+  return nta_header_write(&h, buf, NTA_HEADER_LEN);
 }
 
 static size_t sign(const nta_keyring *kr, uint32_t id, uint8_t *buf, size_t len, size_t cap,

@@ -47,21 +47,19 @@ static void teardown(fixture *f, gconstpointer data) {
 /* A client request; key_id 0 = no MAC. Returns its length. */
 static size_t make_request(fixture *f, uint8_t *buf, size_t cap, int version, int mode,
                            uint32_t key_id, size_t digest_len, const uint8_t *efs, size_t efs_len) {
+  nta_header h = { .version = (uint8_t)version, .mode = (uint8_t)mode, .poll = 6,
+                    .precision = -20, .xmt_ts = REQ_XMT };
+  size_t off = nta_header_write(&h, buf, cap);
+  g_assert_cmpuint(off, ==, NTA_HEADER_LEN);
   nta_writer w;
-  nta_wr_init(&w, buf, cap);
-  nta_wr_u8(&w, (uint8_t)((version << 3) | mode));
-  nta_wr_u8(&w, 0);
-  nta_wr_u8(&w, 6);
-  nta_wr_u8(&w, (uint8_t)-20);
-  for (int i = 0; i < 3; i++) nta_wr_u32(&w, 0);
-  nta_wr_u64(&w, 0); nta_wr_u64(&w, 0); nta_wr_u64(&w, 0);
-  nta_wr_u64(&w, REQ_XMT);
+  nta_wr_init(&w, buf + off, cap - off);
   if (efs_len) nta_wr_bytes(&w, efs, efs_len);
   g_assert_false(w.err);
-  if (!key_id) return w.off;
+  off += w.off;
+  if (!key_id) return off;
   const nta_key *k = nta_keyring_find(f->kr, key_id);
   g_assert_nonnull(k);
-  size_t len = nta_sign(k, buf, w.off, cap, digest_len);
+  size_t len = nta_sign(k, buf, off, cap, digest_len);
   g_assert_cmpuint(len, >, 0);
   return len;
 }

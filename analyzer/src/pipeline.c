@@ -5,8 +5,8 @@
  * and verify whole batches (each with its own keyring clone: MAC contexts are not thread-safe),
  * and the main thread, between batches, takes them back in the order they were read, so pairing,
  * counters and output see exactly the sequence a single thread would. When every batch is in
- * flight the main thread verifies a queued batch itself instead of sleeping: N threads, N cores. Batches are allocated once and recycled:
- * memory does not depend on the capture size. */
+ * flight the main thread verifies a queued batch itself instead of sleeping: N threads, N cores.
+ * Batches are allocated once and recycled: memory does not depend on the capture size. */
 #include "analyze.h"
 
 #include <pthread.h>
@@ -23,37 +23,24 @@ void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   nta_verify_result *v = &sc->vr;
   nta_packet_parse(rec->payload, rec->captured_len, rec->wire_len, p);
   nta_verify(kr, p, rec->payload, v);
-  an_packet_facts *pf = &rec->pkt;
-  pf->header_ok = p->header_ok;
-  pf->li = p->li;
-  pf->version = p->version;
-  pf->mode = p->mode;
-  pf->stratum = p->stratum;
-  pf->refid = p->refid;
-  pf->org_ts = p->org_ts;
-  pf->rec_ts = p->rec_ts;
-  pf->xmt_ts = p->xmt_ts;
-  an_verdict_facts *vf = &rec->vr;
-  vf->verdict = v->verdict;
-  vf->has_key_id = v->has_key_id;
-  vf->key_id = v->key_id;
-  vf->digest_len = v->digest_len;
-  vf->algorithm = v->algorithm;
+  nta_observation_set_packet(&rec->obs, p, v);
+  rec->version = p->version;
+  rec->digest_len = v->digest_len;
   if (sc->skip_reason) {
-    vf->reason[0] = '\0';
+    rec->reason[0] = '\0';
     return;
   }
-  size_t n = strnlen(v->reason, sizeof vf->reason - 1);
-  memcpy(vf->reason, v->reason, n);
-  vf->reason[n] = '\0';
+  size_t n = strnlen(v->reason, sizeof rec->reason - 1);
+  memcpy(rec->reason, v->reason, n);
+  rec->reason[n] = '\0';
 }
 
 static void record_from_datagram(an_record *rec, const cap_datagram *dg, const uint8_t *payload) {
-  rec->frame = dg->frame;
-  rec->ts_sec = dg->ts_sec;
-  rec->ts_nsec = dg->ts_nsec;
-  rec->src = dg->src;
-  rec->dst = dg->dst;
+  rec->obs.frame = dg->frame;
+  rec->obs.time_sec = dg->ts_sec;
+  rec->obs.time_nsec = dg->ts_nsec;
+  rec->obs.src = dg->src;
+  rec->obs.dst = dg->dst;
   rec->payload = payload;
   rec->captured_len = dg->captured_len;
   rec->wire_len = dg->wire_len < dg->captured_len ? dg->captured_len : dg->wire_len;

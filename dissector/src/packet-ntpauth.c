@@ -286,8 +286,7 @@ static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
   obs.frame = pinfo->num;
   obs.time_sec = (int64_t)pinfo->abs_ts.secs;
   obs.time_nsec = (uint32_t)pinfo->abs_ts.nsecs;
-  obs.pkt = pkt;
-  obs.vr = vr;
+  nta_observation_set_packet(&obs, pkt, vr);
   nta_exchange_observe(exchange, &obs, &xr);   /* fills what it reports (no 700-byte memset here) */
 
   if (xr.matched && xr.request_frame && xr.request_frame <= G_MAXUINT32) {

@@ -302,10 +302,10 @@ static nta_finding *finding_add(nta_exchange_result *out, nta_finding_kind kind,
     if (f_) snprintf(f_->text, sizeof f_->text, __VA_ARGS__);                              \
   } while (0)
 
-static bool verdict_has_mac(const nta_verify_result *vr) {
-  switch (vr->verdict) {
+static bool verdict_has_mac(const nta_observation *obs) {
+  switch (obs->verdict) {
   case NTA_V_GOOD: case NTA_V_BAD_MAC: case NTA_V_UNKNOWN_KEY: case NTA_V_UNTRUSTED_KEY:
-    return vr->has_key_id;
+    return obs->has_key_id;
   default:
     return false;
   }
@@ -326,38 +326,36 @@ static double ts_diff(uint64_t a, uint64_t b) {
 /* `h`: key_hash(dst, src, origin), computed by the caller when the origin is not zero. */
 static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
                        const nta_endpoint *dst, uint32_t h, nta_exchange_result *out) {
-  const nta_packet *p = obs->pkt;
-  const nta_verify_result *vr = obs->vr;
   char kiss[5];
-  bool kod = p->stratum == 0 && nta_packet_kiss_code(p, kiss);
+  bool kod = nta_kiss_code(obs->stratum, obs->refid, kiss);
 
-  if (p->org_ts == 0) {
-    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
+  if (obs->org_ts == 0) {
+    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, obs->has_key_id ? obs->key_id : 0,
             "reply with a zero origin timestamp answers no request (possible spoofing)");
     return;
   }
-  pair_entry *req = table_find(ex, dst, src, p->org_ts, h);
+  pair_entry *req = table_find(ex, dst, src, obs->org_ts, h);
   if (!req) {
-    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, vr->has_key_id ? vr->key_id : 0,
+    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, obs->has_key_id ? obs->key_id : 0,
             "reply origin %08" PRIx32 ".%08" PRIx32 " matches no request seen (possible spoofing)",
-            (uint32_t)(p->org_ts >> 32), (uint32_t)p->org_ts);
+            (uint32_t)(obs->org_ts >> 32), (uint32_t)obs->org_ts);
     return;
   }
   out->matched = true;
   out->request_frame = req->frame;
   /* The same answer twice: a replayed reply (a second genuine answer has a new transmit time). */
-  if (req->answered && req->answer_xmt == p->xmt_ts) {
-    FINDING(out, NTA_F_REPLAY, obs->frame, req->answer_frame, vr->has_key_id ? vr->key_id : 0,
+  if (req->answered && req->answer_xmt == obs->xmt_ts) {
+    FINDING(out, NTA_F_REPLAY, obs->frame, req->answer_frame, obs->has_key_id ? obs->key_id : 0,
             "reply transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in frame %" PRIu64,
-            (uint32_t)(p->xmt_ts >> 32), (uint32_t)p->xmt_ts, req->answer_frame);
+            (uint32_t)(obs->xmt_ts >> 32), (uint32_t)obs->xmt_ts, req->answer_frame);
   } else if (!req->answered) {
     req->answered = true;
-    req->answer_xmt = p->xmt_ts;
+    req->answer_xmt = obs->xmt_ts;
     req->answer_frame = obs->frame;
   }
 
-  bool reply_mac = verdict_has_mac(vr);
-  if (vr->verdict == NTA_V_CRYPTO_NAK) {
+  bool reply_mac = verdict_has_mac(obs);
+  if (obs->verdict == NTA_V_CRYPTO_NAK) {
     if (req->has_mac)
       FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs->frame, req->frame, req->key_id,
               "request in frame %" PRIu64 " (key %" PRIu32 ") answered by a crypto-NAK",
@@ -365,49 +363,48 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
     else
       FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs->frame, req->frame, 0,
               "request in frame %" PRIu64 " answered by a crypto-NAK", req->frame);
-  } else if (req->has_mac && vr->verdict == NTA_V_NO_AUTH) {
+  } else if (req->has_mac && obs->verdict == NTA_V_NO_AUTH) {
     FINDING(out, NTA_F_DOWNGRADE, obs->frame, req->frame, req->key_id,
             "request in frame %" PRIu64 " was authenticated with key %" PRIu32
             ", the reply has no MAC", req->frame, req->key_id);
-  } else if (req->has_mac && reply_mac && vr->key_id != req->key_id) {
-    FINDING(out, NTA_F_KEY_MISMATCH, obs->frame, req->frame, vr->key_id,
+  } else if (req->has_mac && reply_mac && obs->key_id != req->key_id) {
+    FINDING(out, NTA_F_KEY_MISMATCH, obs->frame, req->frame, obs->key_id,
             "reply signed with key %" PRIu32 ", its request in frame %" PRIu64
-            " used key %" PRIu32, vr->key_id, req->frame, req->key_id);
+            " used key %" PRIu32, obs->key_id, req->frame, req->key_id);
   }
 
   /* Timing; a KoD's receive/transmit timestamps are undefined. */
-  if (!kod && p->rec_ts != 0 && p->xmt_ts != 0) {
+  if (!kod && obs->rec_ts != 0 && obs->xmt_ts != 0) {
     uint64_t t1 = nta_ts_from_unix(req->time_sec, req->time_nsec);
     uint64_t t4 = nta_ts_from_unix(obs->time_sec, obs->time_nsec);
-    double d21 = ts_diff(p->rec_ts, t1), d34 = ts_diff(p->xmt_ts, t4);
+    double d21 = ts_diff(obs->rec_ts, t1), d34 = ts_diff(obs->xmt_ts, t4);
     out->has_timing = true;
     out->offset = (d21 + d34) / 2.0;
-    out->delay = ts_diff(t4, t1) - ts_diff(p->xmt_ts, p->rec_ts);
-    out->timing_trusted = req->verified && vr->verdict == NTA_V_GOOD;
+    out->delay = ts_diff(t4, t1) - ts_diff(obs->xmt_ts, obs->rec_ts);
+    out->timing_trusted = req->verified && obs->verdict == NTA_V_GOOD;
   }
 }
 
 static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
                            nta_exchange_result *out) {
-  const nta_verify_result *vr = obs->vr;
-  uint8_t mode = obs->pkt->mode;
+  uint8_t mode = obs->mode;
   /* Key ID 0 is reserved (verify.c reports it as unknown_key): several hosts sending it is
    * no shared key. */
-  bool uses_key = vr->has_key_id && vr->key_id != 0 &&
-                  (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNKNOWN_KEY ||
-                   vr->verdict == NTA_V_UNTRUSTED_KEY);
+  bool uses_key = obs->has_key_id && obs->key_id != 0 &&
+                  (obs->verdict == NTA_V_GOOD || obs->verdict == NTA_V_UNKNOWN_KEY ||
+                   obs->verdict == NTA_V_UNTRUSTED_KEY);
   /* algorithm is set only when the keyfile has the key. */
-  bool md5 = vr->has_key_id && vr->algorithm && vr->algorithm[0] == 'M' &&
-             strcmp(vr->algorithm, "MD5") == 0 &&
-             (vr->verdict == NTA_V_GOOD || vr->verdict == NTA_V_UNTRUSTED_KEY);
+  bool md5 = obs->has_key_id && obs->algorithm && obs->algorithm[0] == 'M' &&
+             strcmp(obs->algorithm, "MD5") == 0 &&
+             (obs->verdict == NTA_V_GOOD || obs->verdict == NTA_V_UNTRUSTED_KEY);
   if (!uses_key && !md5) return;
-  key_usage *u = key_usage_get(ex, vr->key_id);
+  key_usage *u = key_usage_get(ex, obs->key_id);
   if (!u) return;
   if (md5 && !u->md5_reported) {
     u->md5_reported = true;
-    FINDING(out, NTA_F_MD5, obs->frame, 0, vr->key_id,
+    FINDING(out, NTA_F_MD5, obs->frame, 0, obs->key_id,
             "key %" PRIu32 " uses MD5 (deprecated by RFC 8573; trust only SHA1 or better)",
-            vr->key_id);
+            obs->key_id);
   }
   if (!uses_key) return;
   char hosts[NTA_REASON_MAX - 48];
@@ -415,15 +412,15 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
     if (host_note(u->clients, &u->n_clients, src)) {
       u->clients_reported = true;
       hosts_format(u->clients, u->n_clients, hosts, sizeof hosts);
-      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, vr->key_id,
-              "key %" PRIu32 " used by several clients: %s", vr->key_id, hosts);
+      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, obs->key_id,
+              "key %" PRIu32 " used by several clients: %s", obs->key_id, hosts);
     }
   } else if (mode == NTA_MODE_SERVER && !u->servers_reported) {
     if (host_note(u->servers, &u->n_servers, src)) {
       u->servers_reported = true;
       hosts_format(u->servers, u->n_servers, hosts, sizeof hosts);
-      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, vr->key_id,
-              "key %" PRIu32 " used by several servers: %s", vr->key_id, hosts);
+      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, obs->key_id,
+              "key %" PRIu32 " used by several servers: %s", obs->key_id, hosts);
     }
   }
 }
@@ -431,23 +428,21 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
 void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exchange_result *out) {
   memset(out, 0, offsetof(nta_exchange_result, findings));
   out->n_findings = 0;
-  const nta_packet *p = obs->pkt;
-  const nta_verify_result *vr = obs->vr;
-  if (!ex || !p || !vr || !p->header_ok || p->mode == NTA_MODE_CONTROL ||
-      p->mode == NTA_MODE_PRIVATE || vr->verdict == NTA_V_MALFORMED)
+  if (!ex || !obs || !obs->header_ok || obs->mode == NTA_MODE_CONTROL ||
+      obs->mode == NTA_MODE_PRIVATE || obs->verdict == NTA_V_MALFORMED)
     return;
 
   nta_endpoint src, dst;
   endpoint_canon(&src, &obs->src);
   endpoint_canon(&dst, &obs->dst);
-  out->is_reply = is_reply_mode(p->mode);
+  out->is_reply = is_reply_mode(obs->mode);
   /* The table key this packet looks up: hashed first so its index slot (a random place in a
    * table larger than the L1 cache) is fetched while the expiry below runs. */
   uint32_t h = 0;
-  if (out->is_reply && p->org_ts != 0)
-    h = key_hash(&dst, &src, p->org_ts);
-  else if (is_request_mode(p->mode) && p->xmt_ts != 0)
-    h = key_hash(&src, &dst, p->xmt_ts);
+  if (out->is_reply && obs->org_ts != 0)
+    h = key_hash(&dst, &src, obs->org_ts);
+  else if (is_request_mode(obs->mode) && obs->xmt_ts != 0)
+    h = key_hash(&src, &dst, obs->xmt_ts);
   __builtin_prefetch(&ex->index[h & ex->index_mask]);
 
   ring_expire(ex, obs->time_sec);   /* forget what is too old before looking anything up */
@@ -455,31 +450,46 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
   if (out->is_reply) pair_reply(ex, obs, &src, &dst, h, out);
 
   char kiss[5];
-  if (p->stratum == 0 && p->mode != NTA_MODE_CLIENT && p->mode != NTA_MODE_ACTIVE &&
-      nta_packet_kiss_code(p, kiss))
+  if (obs->mode != NTA_MODE_CLIENT && obs->mode != NTA_MODE_ACTIVE &&
+      nta_kiss_code(obs->stratum, obs->refid, kiss))
     FINDING(out, NTA_F_KOD, obs->frame, out->matched ? out->request_frame : 0,
-            vr->has_key_id ? vr->key_id : 0, "Kiss-o'-Death %s", kiss);
+            obs->has_key_id ? obs->key_id : 0, "Kiss-o'-Death %s", kiss);
 
   /* Remember requests by transmit timestamp: for pairing, and the same key again is a replay.
    * Replies are not stored; a replayed reply shows up as a second identical answer above. */
-  if (is_request_mode(p->mode) && p->xmt_ts != 0) {
-    pair_entry *seen = table_find(ex, &src, &dst, p->xmt_ts, h);
+  if (is_request_mode(obs->mode) && obs->xmt_ts != 0) {
+    pair_entry *seen = table_find(ex, &src, &dst, obs->xmt_ts, h);
     if (seen) {
-      FINDING(out, NTA_F_REPLAY, obs->frame, seen->frame, vr->has_key_id ? vr->key_id : 0,
+      FINDING(out, NTA_F_REPLAY, obs->frame, seen->frame, obs->has_key_id ? obs->key_id : 0,
               "transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in frame %" PRIu64,
-              (uint32_t)(p->xmt_ts >> 32), (uint32_t)p->xmt_ts, seen->frame);
+              (uint32_t)(obs->xmt_ts >> 32), (uint32_t)obs->xmt_ts, seen->frame);
     } else {
       pair_entry e = {
-        .src = src, .dst = dst, .xmt = p->xmt_ts, .tag = h, .frame = obs->frame,
+        .src = src, .dst = dst, .xmt = obs->xmt_ts, .tag = h, .frame = obs->frame,
         .time_sec = obs->time_sec, .time_nsec = obs->time_nsec,
-        .key_id = vr->has_key_id ? vr->key_id : 0, .has_mac = verdict_has_mac(vr),
-        .verified = vr->verdict == NTA_V_GOOD,
+        .key_id = obs->has_key_id ? obs->key_id : 0, .has_mac = verdict_has_mac(obs),
+        .verified = obs->verdict == NTA_V_GOOD,
       };
       table_insert(ex, &e);
     }
   }
 
   note_key_usage(ex, obs, &src, out);
+}
+
+void nta_observation_set_packet(nta_observation *obs, const nta_packet *p,
+                                const nta_verify_result *vr) {
+  obs->header_ok = p->header_ok;
+  obs->mode = p->mode;
+  obs->stratum = p->stratum;
+  obs->refid = p->refid;
+  obs->org_ts = p->org_ts;
+  obs->rec_ts = p->rec_ts;
+  obs->xmt_ts = p->xmt_ts;
+  obs->verdict = vr->verdict;
+  obs->has_key_id = vr->has_key_id;
+  obs->key_id = vr->key_id;
+  obs->algorithm = vr->algorithm;
 }
 
 size_t nta_exchange_audit_keys(const nta_keyring *kr, nta_finding *out, size_t max) {

@@ -32,11 +32,15 @@ const char *nta_trailer_kind_name(nta_trailer_kind k) {
 }
 
 /* The reference ID's bytes in wire order. */
+static void refid_bytes_of(uint32_t refid, uint8_t b[4]) {
+  b[0] = (uint8_t)(refid >> 24);
+  b[1] = (uint8_t)(refid >> 16);
+  b[2] = (uint8_t)(refid >> 8);
+  b[3] = (uint8_t)refid;
+}
+
 static void refid_bytes(const nta_packet *p, uint8_t b[4]) {
-  b[0] = (uint8_t)(p->refid >> 24);
-  b[1] = (uint8_t)(p->refid >> 16);
-  b[2] = (uint8_t)(p->refid >> 8);
-  b[3] = (uint8_t)p->refid;
+  refid_bytes_of(p->refid, b);
 }
 
 /* Number of bytes left after dropping trailing NULs (the zero padding of a short name). */
@@ -52,9 +56,15 @@ static bool has_time_header(const nta_packet *p) {
 
 bool nta_packet_kiss_code(const nta_packet *p, char code[5]) {
   memset(code, 0, 5);
-  if (!has_time_header(p) || p->stratum != 0) return false;
+  if (!has_time_header(p)) return false;
+  return nta_kiss_code(p->stratum, p->refid, code);
+}
+
+bool nta_kiss_code(uint8_t stratum, uint32_t refid, char code[5]) {
+  memset(code, 0, 5);
+  if (stratum != 0) return false;
   uint8_t b[4];
-  refid_bytes(p, b);
+  refid_bytes_of(refid, b);
   size_t n = refid_text_len(b);
   if (n == 0) return false;  /* refid 0: a plain client request, not a kiss */
   for (size_t i = 0; i < n; i++)

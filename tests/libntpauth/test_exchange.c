@@ -47,8 +47,12 @@ static void fake(fake_packet *f, uint64_t frame, int64_t t, uint8_t mode, uint8_
   f->obs.time_nsec = 0;
   ep4(&f->obs.src, from, sport);
   ep4(&f->obs.dst, to, dport);
-  f->obs.pkt = &f->pkt;
-  f->obs.vr = &f->vr;
+}
+
+/* Observes the fake packet as it is now (tests change its fields after fake()). */
+static void observe(nta_exchange *ex, fake_packet *f, nta_exchange_result *r) {
+  nta_observation_set_packet(&f->obs, &f->pkt, &f->vr);
+  nta_exchange_observe(ex, &f->obs, r);
 }
 
 static const nta_finding *find_kind(const nta_exchange_result *r, nta_finding_kind k) {
@@ -86,7 +90,7 @@ static void test_pair_good_and_timing(void) {
   uint64_t t1 = ntp_ts(1000, 0);
   /* Request captured at 1000.0, reply at 1000.0 + 0 (ns 0) -> use nsec for T4. */
   fake(&q, 1, 1000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_false(r.is_reply);
   g_assert_cmpuint(r.n_findings, ==, 0);
 
@@ -95,7 +99,7 @@ static void test_pair_good_and_timing(void) {
   a.obs.time_nsec = 40000000;
   a.pkt.rec_ts = ntp_ts(1000, 0) + (uint64_t)(0.51 * 4294967296.0);
   a.pkt.xmt_ts = ntp_ts(1000, 0) + (uint64_t)(0.52 * 4294967296.0);
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.is_reply);
   g_assert_true(r.matched);
   g_assert_cmpuint(r.request_frame, ==, 1);
@@ -114,9 +118,9 @@ static void test_timing_untrusted(void) {
   fake_packet q, a;
   uint64_t t1 = ntp_ts(2000, 5);
   fake(&q, 1, 2000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_BAD_MAC, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   fake(&a, 2, 2000, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(2000, 9), NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   g_assert_true(r.has_timing);
   g_assert_false(r.timing_trusted);
@@ -129,9 +133,9 @@ static void test_downgrade(void) {
   fake_packet q, a;
   uint64_t t1 = ntp_ts(3000, 77);
   fake(&q, 5, 3000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   fake(&a, 6, 3000, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(3000, 99), NTA_V_NO_AUTH, 0, NULL);
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   const nta_finding *f = find_kind(&r, NTA_F_DOWNGRADE);
   g_assert_nonnull(f);
@@ -149,9 +153,9 @@ static void test_key_mismatch(void) {
   fake_packet q, a;
   uint64_t t1 = ntp_ts(3000, 1);
   fake(&q, 1, 3000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   fake(&a, 2, 3000, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(3000, 2), NTA_V_GOOD, 12, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   const nta_finding *f = find_kind(&r, NTA_F_KEY_MISMATCH);
   g_assert_nonnull(f);
   g_assert_cmpuint(f->key_id, ==, 12);
@@ -165,9 +169,9 @@ static void test_crypto_nak_reply(void) {
   fake_packet q, a;
   uint64_t t1 = ntp_ts(3000, 3);
   fake(&q, 1, 3000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_BAD_MAC, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   fake(&a, 2, 3000, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(3000, 4), NTA_V_CRYPTO_NAK, 0, NULL);
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   const nta_finding *f = find_kind(&r, NTA_F_CRYPTO_NAK_REPLY);
   g_assert_nonnull(f);
@@ -182,30 +186,30 @@ static void test_unsolicited(void) {
   fake_packet a, q;
   /* Zero origin. */
   fake(&a, 1, 3000, NTA_MODE_SERVER, 2, 123, 1, 40000, 0, ntp_ts(3000, 4), NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_false(r.matched);
   g_assert_nonnull(find_kind(&r, NTA_F_UNSOLICITED));
   g_assert_nonnull(strstr(find_kind(&r, NTA_F_UNSOLICITED)->text, "zero origin"));
   /* Unknown origin. */
   fake(&a, 2, 3000, NTA_MODE_SERVER, 2, 123, 1, 40000, ntp_ts(1, 1), ntp_ts(3000, 5), NTA_V_GOOD, 11,
        "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_nonnull(find_kind(&r, NTA_F_UNSOLICITED));
   /* A reply whose ports are not the request's swapped ports does not pair. */
   uint64_t t1 = ntp_ts(3000, 6);
   fake(&q, 3, 3000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   fake(&a, 4, 3000, NTA_MODE_SERVER, 2, 123, 1, 40001, t1, ntp_ts(3000, 7), NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_false(r.matched);
   g_assert_nonnull(find_kind(&r, NTA_F_UNSOLICITED));
   /* A reply from another address does not pair either. */
   fake(&a, 5, 3000, NTA_MODE_SERVER, 9, 123, 1, 40000, t1, ntp_ts(3000, 8), NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_false(r.matched);
   /* A request is never unsolicited. */
   fake(&q, 6, 3000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, ntp_ts(3000, 9), NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_UNSOLICITED));
   nta_exchange_destroy(ex);
 }
@@ -216,33 +220,33 @@ static void test_replay(void) {
   fake_packet q;
   uint64_t t1 = ntp_ts(4000, 42);
   fake(&q, 1, 4000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));
   q.obs.frame = 7;
   q.obs.time_sec = 4003;
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   const nta_finding *f = find_kind(&r, NTA_F_REPLAY);
   g_assert_nonnull(f);
   g_assert_cmpuint(f->related_frame, ==, 1);
   /* Same timestamp from another source is not a replay. */
   fake(&q, 8, 4003, NTA_MODE_CLIENT, 3, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));
   /* A reply answering it, then the same reply again: a replayed reply. */
   fake_packet a;
   fake(&a, 20, 4003, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(4003, 5), NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));
   a.obs.frame = 21;
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   f = find_kind(&r, NTA_F_REPLAY);
   g_assert_nonnull(f);
   g_assert_cmpuint(f->related_frame, ==, 20);
   /* Past max_age the earlier packet is forgotten. */
   fake(&q, 9, 4100, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));
   nta_exchange_destroy(ex);
 }
@@ -253,13 +257,13 @@ static void test_kod(void) {
   fake_packet q, a;
   uint64_t t1 = ntp_ts(5000, 1);
   fake(&q, 1, 5000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_NO_AUTH, 0, NULL);
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   fake(&a, 2, 5000, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, t1, NTA_V_NO_AUTH, 0, NULL);
   a.pkt.li = 3;
   a.pkt.stratum = 0;
   a.pkt.refid = 0x52415445; /* "RATE" */
   a.pkt.rec_ts = t1;
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   const nta_finding *f = find_kind(&r, NTA_F_KOD);
   g_assert_nonnull(f);
@@ -280,13 +284,13 @@ static void test_md5_once_per_key(void) {
   fake(&q, 1, 6000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, ntp_ts(6000, 1), NTA_V_GOOD, 1, "MD5");
   q.vr.key = k;
   q.vr.digest_len = 16;
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   const nta_finding *f = find_kind(&r, NTA_F_MD5);
   g_assert_nonnull(f);
   g_assert_cmpuint(f->key_id, ==, 1);
   q.obs.frame = 2;
   q.pkt.xmt_ts = ntp_ts(6001, 1);
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_MD5));
   nta_keyring_destroy(kr);
   nta_exchange_destroy(ex);
@@ -297,32 +301,32 @@ static void test_shared_key(void) {
   nta_exchange_result r;
   fake_packet q;
   fake(&q, 1, 7000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, ntp_ts(7000, 1), NTA_V_GOOD, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
   /* Same client, another port: still one client. */
   fake(&q, 2, 7000, NTA_MODE_CLIENT, 1, 40001, 2, 123, 0, ntp_ts(7000, 2), NTA_V_GOOD, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
   /* A bad MAC does not count as using the key. */
   fake(&q, 3, 7000, NTA_MODE_CLIENT, 4, 40000, 2, 123, 0, ntp_ts(7000, 3), NTA_V_BAD_MAC, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
   fake(&q, 4, 7000, NTA_MODE_CLIENT, 3, 40000, 2, 123, 0, ntp_ts(7000, 4), NTA_V_GOOD, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   const nta_finding *f = find_kind(&r, NTA_F_SHARED_KEY);
   g_assert_nonnull(f);
   g_assert_nonnull(strstr(f->text, "192.0.2.1, 192.0.2.3"));
   g_assert_nonnull(strstr(f->text, "clients"));
   /* Reported once. */
   fake(&q, 5, 7000, NTA_MODE_CLIENT, 5, 40000, 2, 123, 0, ntp_ts(7000, 5), NTA_V_GOOD, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
   /* Servers are tracked separately. */
   fake(&q, 6, 7000, NTA_MODE_SERVER, 2, 123, 1, 40000, 0, ntp_ts(7000, 6), NTA_V_GOOD, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
   fake(&q, 7, 7000, NTA_MODE_SERVER, 9, 123, 1, 40000, 0, ntp_ts(7000, 7), NTA_V_GOOD, 20, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   f = find_kind(&r, NTA_F_SHARED_KEY);
   g_assert_nonnull(f);
   g_assert_nonnull(strstr(f->text, "servers"));
@@ -333,7 +337,7 @@ static void test_shared_key(void) {
          NTA_V_UNKNOWN_KEY, 0, NULL);
     q.vr.has_key_id = true;
     q.vr.digest_len = 20;
-    nta_exchange_observe(ex, &q.obs, &r);
+    observe(ex, &q, &r);
     g_assert_null(find_kind(&r, NTA_F_SHARED_KEY));
   }
   nta_exchange_destroy(ex);
@@ -370,7 +374,7 @@ static void test_bounded(void) {
   for (unsigned i = 0; i < 10000; i++) {
     fake(&q, 2 * i + 1, 8000, NTA_MODE_CLIENT, (uint8_t)(i % 200), (uint16_t)(1024 + i), 2, 123, 0,
          ntp_ts(8000, i + 1), NTA_V_GOOD, 11, "SHA1");
-    nta_exchange_observe(ex, &q.obs, &r);
+    observe(ex, &q, &r);
     g_assert_null(find_kind(&r, NTA_F_REPLAY));
   }
   /* The last request still pairs; the first was evicted. */
@@ -379,12 +383,12 @@ static void test_bounded(void) {
        ntp_ts(8000, 99999), NTA_V_GOOD, 11, "SHA1");
   a.obs.src.addr[3] = 2;
   ep4(&a.obs.dst, (uint8_t)(9999 % 200), (uint16_t)(1024 + 9999));
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_true(r.matched);
   g_assert_cmpuint(r.request_frame, ==, 2 * 9999 + 1);
   fake(&a, 30001, 8000, NTA_MODE_SERVER, 2, 123, 0, 1024, ntp_ts(8000, 1), ntp_ts(8000, 99998),
        NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &a.obs, &r);
+  observe(ex, &a, &r);
   g_assert_false(r.matched);
   nta_exchange_destroy(ex);
   g_assert_null(nta_exchange_create(0, 10));
@@ -399,15 +403,15 @@ static void test_extreme_times(void) {
   fake_packet q;
   uint64_t t1 = ntp_ts(5000, 7);
   fake(&q, 1, INT64_MIN + 10, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));
   q.obs.frame = 2;
   q.obs.time_sec = INT64_MAX;
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_null(find_kind(&r, NTA_F_REPLAY));   /* the first one expired long ago */
   q.obs.frame = 3;
   q.obs.time_sec = INT64_MIN;                   /* backwards: nothing expires */
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   const nta_finding *f = find_kind(&r, NTA_F_REPLAY);
   g_assert_nonnull(f);
   g_assert_cmpuint(f->related_frame, ==, 2);
@@ -419,10 +423,10 @@ static void test_ignored(void) {
   nta_exchange_result r;
   fake_packet q;
   fake(&q, 1, 9000, NTA_MODE_SERVER, 2, 123, 1, 40000, 0, ntp_ts(9000, 1), NTA_V_MALFORMED, 0, NULL);
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_cmpuint(r.n_findings, ==, 0);
   fake(&q, 2, 9000, NTA_MODE_CONTROL, 1, 40000, 2, 123, 0, 0, NTA_V_GOOD, 11, "SHA1");
-  nta_exchange_observe(ex, &q.obs, &r);
+  observe(ex, &q, &r);
   g_assert_cmpuint(r.n_findings, ==, 0);
   g_assert_false(r.is_reply);
   nta_exchange_destroy(ex);

@@ -14,14 +14,29 @@
 #include "ntpauth/packet.h"
 #include "ntpauth/verify.h"
 
+/* What pairing needs to know of one packet: where and when it was seen, a few header fields and
+ * the verdict. Scalars only, so a caller that keeps packets around (the analyzer's batches) or
+ * builds them from elsewhere needs no parsed packet or verify result. */
 typedef struct {
   uint64_t frame;        /* 1-based frame number */
   int64_t time_sec;      /* capture time, Unix */
   uint32_t time_nsec;
   nta_endpoint src, dst;
-  const nta_packet *pkt;
-  const nta_verify_result *vr;
+  bool header_ok;        /* a 48-byte NTP header was decoded */
+  uint8_t mode, stratum;
+  uint32_t refid;
+  uint64_t org_ts, rec_ts, xmt_ts;
+  nta_verdict verdict;
+  bool has_key_id;       /* a key ID was read (the MAC trailer, or a crypto-NAK) */
+  uint32_t key_id;
+  const char *algorithm; /* the key's algorithm when the keyring has it, else NULL; must outlive
+                            the call only */
 } nta_observation;
+
+/* Copies the header fields and the verdict of a parsed and verified packet into `obs` (frame,
+ * time and endpoints are left as they are). */
+void nta_observation_set_packet(nta_observation *obs, const nta_packet *p,
+                                const nta_verify_result *vr);
 
 typedef enum {
   NTA_F_DOWNGRADE = 0,     /* authenticated request answered without a MAC */

@@ -151,6 +151,8 @@ const char *nta_trailer_kind_name(nta_trailer_kind k);
  * (no space) followed only by NULs (LI 3 not required; refid 0 is a plain request, not a kiss).
  * Fills code[5] with the NUL-terminated code ("" when false). */
 bool nta_packet_kiss_code(const nta_packet *p, char code[5]);
+/* The same test on a stratum and reference ID alone. */
+bool nta_kiss_code(uint8_t stratum, uint32_t refid, char code[5]);
 /* Formats the reference ID into out (always NUL-terminated, cut to outlen): at stratum 0/1 the
  * kiss code / clock name with trailing NULs stripped and other non-printables and '\' escaped as
  * \xHH; above, dotted IPv4 (for IPv6 upstreams that is the MD5 hash, shown the same way).

@@ -1,0 +1,240 @@
+/* write_json.c - JSON Lines (one object per packet, the summary last) and one JSON document
+ * ({"packets":[...],"summary":{...}}). Both walk the field table for the packet objects. */
+#include "writer.h"
+
+#include <stdlib.h>
+
+static void json_packet_findings(outbuf *ob, const nta_exchange_result *xr) {
+  ob_char(ob, '[');
+  for (unsigned i = 0; i < xr->n_findings; i++) {
+    const nta_finding *f = &xr->findings[i];
+    if (i) ob_char(ob, ',');
+    OB_LIT(ob, "{\"kind\":\"");
+    ob_str(ob, nta_finding_name(f->kind));
+    OB_LIT(ob, "\",\"text\":");
+    ob_json_str(ob, f->text);
+    if (f->related_frame) {
+      OB_LIT(ob, ",\"related_frame\":");
+      ob_u64(ob, f->related_frame);
+    }
+    ob_char(ob, '}');
+  }
+  ob_char(ob, ']');
+}
+
+static void json_value(outbuf *ob, const an_value *v, const nta_exchange_result *xr) {
+  switch (v->kind) {
+  case AN_VAL_ABSENT: OB_LIT(ob, "null"); break;
+  case AN_VAL_U64: ob_u64(ob, v->u); break;
+  case AN_VAL_NAME: ob_char(ob, '"'); ob_str(ob, v->s); ob_char(ob, '"'); break;
+  case AN_VAL_TEXT: ob_json_str(ob, v->s); break;
+  case AN_VAL_TIME: ob_char(ob, '"'); ob_time(ob, v->sec, v->nsec); ob_char(ob, '"'); break;
+  case AN_VAL_ADDR: ob_char(ob, '"'); ob_addr(ob, v->ep); ob_char(ob, '"'); break;
+  case AN_VAL_FIXED6: ob_fixed6(ob, v->d, false); break;
+  case AN_VAL_BOOL: if (v->b) OB_LIT(ob, "true"); else OB_LIT(ob, "false"); break;
+  case AN_VAL_FINDINGS: json_packet_findings(ob, xr); break;
+  }
+}
+
+static void json_object(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+  outbuf *ob = &o->ob;
+  an_packet_view pv = { .o = o, .rec = rec, .xr = xr };
+  char sep = '{';
+  for (size_t i = 0; i < an_n_fields; i++) {
+    an_value v = { .kind = AN_VAL_ABSENT };
+    an_fields[i].get(&pv, &v);
+    if (v.kind == AN_VAL_ABSENT && an_fields[i].omit_absent) continue;
+    ob_char(ob, sep);
+    sep = ',';
+    ob_char(ob, '"');
+    ob_str(ob, an_fields[i].name);
+    OB_LIT(ob, "\":");
+    json_value(ob, &v, xr);
+  }
+  ob_char(ob, '}');
+}
+
+/* ---- summary ---- */
+
+static void json_verdict_counts(outbuf *ob, const uint64_t *counts, bool skip_zero) {
+  ob_char(ob, '{');
+  bool first = true;
+  for (int v = 0; v < NTA_V_COUNT; v++) {
+    if (skip_zero && !counts[v]) continue;
+    if (!first) ob_char(ob, ',');
+    first = false;
+    ob_char(ob, '"');
+    ob_str(ob, nta_verdict_name((nta_verdict)v));
+    OB_LIT(ob, "\":");
+    ob_u64(ob, counts[v]);
+  }
+  ob_char(ob, '}');
+}
+
+static void json_keys(an_out *o, const an_stats *st) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, ",\"keys\":[");
+  const an_key_stat **keys = malloc(AN_KEY_SLOTS * sizeof *keys);
+  size_t nk = keys ? an_stats_sorted_keys(st, keys) : 0;
+  for (size_t i = 0; i < nk; i++) {
+    if (i) ob_char(ob, ',');
+    OB_LIT(ob, "{\"key_id\":");
+    ob_u64(ob, keys[i]->id);
+    OB_LIT(ob, ",\"algorithm\":");
+    if (keys[i]->alg[0]) ob_json_str(ob, keys[i]->alg);
+    else OB_LIT(ob, "null");
+    OB_LIT(ob, ",\"packets\":");
+    ob_u64(ob, keys[i]->packets);
+    OB_LIT(ob, ",\"verdicts\":");
+    json_verdict_counts(ob, keys[i]->verdicts, true);
+    ob_char(ob, '}');
+    an_out_maybe_flush(o);
+  }
+  free(keys);
+  OB_LIT(ob, "],\"other_key_packets\":");
+  ob_u64(ob, st->other_key_packets);
+}
+
+static void json_pair(outbuf *ob, const an_pair_stat *ps) {
+  nta_endpoint a, b;
+  an_pair_endpoints(ps, &a, &b);
+  OB_LIT(ob, "{\"a\":\"");
+  ob_addr(ob, &a);
+  OB_LIT(ob, "\",\"b\":\"");
+  ob_addr(ob, &b);
+  OB_LIT(ob, "\",\"packets\":");
+  ob_u64(ob, ps->packets);
+  OB_LIT(ob, ",\"exchanges\":");
+  ob_u64(ob, ps->exchanges);
+  OB_LIT(ob, ",\"trusted_exchanges\":");
+  ob_u64(ob, ps->trusted);
+  if (ps->has_last) {
+    OB_LIT(ob, ",\"last_offset\":");
+    ob_fixed6(ob, ps->last_offset, false);
+    OB_LIT(ob, ",\"last_delay\":");
+    ob_fixed6(ob, ps->last_delay, false);
+    OB_LIT(ob, ",\"last_trusted\":");
+    ob_str(ob, ps->last_trusted ? "true" : "false");
+  }
+  ob_char(ob, '}');
+}
+
+static void json_pairs(an_out *o, const an_stats *st) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, ",\"host_pairs\":[");
+  for (size_t i = 0; i < st->pairs_used; i++) {
+    if (i) ob_char(ob, ',');
+    json_pair(ob, &st->pairs[st->pair_order[i]]);
+    an_out_maybe_flush(o);
+  }
+  OB_LIT(ob, "],\"other_pair_packets\":");
+  ob_u64(ob, st->other_pair_packets);
+  OB_LIT(ob, ",\"exchanges\":{\"completed\":");
+  ob_u64(ob, st->exchanges);
+  OB_LIT(ob, ",\"trusted\":");
+  ob_u64(ob, st->trusted_exchanges);
+  ob_char(ob, '}');
+}
+
+static void json_u64_or_null(outbuf *ob, uint64_t v) {
+  if (v) ob_u64(ob, v);
+  else OB_LIT(ob, "null");
+}
+
+static void json_findings(an_out *o, const an_stats *st) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, ",\"finding_counts\":{");
+  for (int k = 0; k < NTA_F_COUNT; k++) {
+    if (k) ob_char(ob, ',');
+    ob_char(ob, '"');
+    ob_str(ob, nta_finding_name((nta_finding_kind)k));
+    OB_LIT(ob, "\":");
+    ob_u64(ob, st->finding_counts[k]);
+  }
+  OB_LIT(ob, "},\"findings\":[");
+  for (size_t i = 0; i < st->n_findings; i++) {
+    const nta_finding *f = &st->findings[i];
+    if (i) ob_char(ob, ',');
+    OB_LIT(ob, "{\"kind\":\"");
+    ob_str(ob, nta_finding_name(f->kind));
+    OB_LIT(ob, "\",\"frame\":");
+    json_u64_or_null(ob, f->frame);
+    OB_LIT(ob, ",\"related_frame\":");
+    json_u64_or_null(ob, f->related_frame);
+    OB_LIT(ob, ",\"key_id\":");
+    json_u64_or_null(ob, f->key_id);
+    OB_LIT(ob, ",\"text\":");
+    ob_json_str(ob, f->text);
+    ob_char(ob, '}');
+    an_out_maybe_flush(o);
+  }
+  OB_LIT(ob, "],\"findings_omitted\":");
+  ob_u64(ob, st->findings_total - st->n_findings);
+}
+
+static void json_summary(an_out *o, const an_summary *s) {
+  outbuf *ob = &o->ob;
+  const an_stats *st = s->st;
+  OB_LIT(ob, "{\"frames\":");
+  ob_u64(ob, s->frames);
+  OB_LIT(ob, ",\"packets\":");
+  ob_u64(ob, st->packets);
+  OB_LIT(ob, ",\"keys_loaded\":");
+  if (o->no_keys) OB_LIT(ob, "null");
+  else ob_u64(ob, s->keys_loaded);
+  OB_LIT(ob, ",\"trust_list\":");
+  ob_str(ob, s->trust_list ? "true" : "false");
+  OB_LIT(ob, ",\"verdicts\":");
+  json_verdict_counts(ob, st->verdicts, false);
+  OB_LIT(ob, ",\"failed\":");
+  ob_u64(ob, st->failures);
+  json_keys(o, st);
+  json_pairs(o, st);
+  json_findings(o, st);
+  OB_LIT(ob, ",\"input_error\":");
+  if (s->input_error) ob_json_str(ob, s->input_error);
+  else OB_LIT(ob, "null");
+  OB_LIT(ob, ",\"exit_status\":");
+  ob_u64(ob, (uint64_t)s->status);
+  ob_char(ob, '}');
+}
+
+/* ---- JSON Lines ---- */
+
+static void jsonl_begin(an_out *o) { (void)o; }
+
+static void jsonl_packet(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+  json_object(o, rec, xr);
+  ob_char(&o->ob, '\n');
+}
+
+static void jsonl_summary(an_out *o, const an_summary *s) {
+  OB_LIT(&o->ob, "{\"summary\":");
+  json_summary(o, s);
+  OB_LIT(&o->ob, "}\n");
+}
+
+const an_writer an_writer_jsonl = { jsonl_begin, jsonl_packet, jsonl_summary };
+
+/* ---- one JSON document ---- */
+
+static void json_begin(an_out *o) {
+  OB_LIT(&o->ob, "{\"packets\":[");
+  o->first_object = true;
+}
+
+static void json_packet(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+  if (o->first_object) ob_char(&o->ob, '\n');
+  else OB_LIT(&o->ob, ",\n");
+  o->first_object = false;
+  json_object(o, rec, xr);
+}
+
+static void json_end(an_out *o, const an_summary *s) {
+  if (o->first_object) OB_LIT(&o->ob, "],\n\"summary\":");
+  else OB_LIT(&o->ob, "\n],\n\"summary\":");
+  json_summary(o, s);
+  OB_LIT(&o->ob, "}\n");
+}
+
+const an_writer an_writer_json = { json_begin, json_packet, json_end };

@@ -1,0 +1,304 @@
+/* write_text.c - the human-readable format: one line per packet, then the summary. */
+#include "writer.h"
+
+#include <stdlib.h>
+
+static const char *const COLOR_RESET = "\033[0m";
+static const char *const COLOR_FINDING = "\033[35m";
+
+static const char *verdict_color(nta_verdict v) {
+  switch (v) {
+  case NTA_V_GOOD: return "\033[32m";
+  case NTA_V_BAD_MAC: case NTA_V_UNKNOWN_KEY: case NTA_V_UNTRUSTED_KEY: return "\033[1;31m";
+  case NTA_V_CRYPTO_NAK: case NTA_V_MALFORMED: return "\033[33m";
+  case NTA_V_NTS: case NTA_V_MSSNTP: return "\033[36m";
+  default: return NULL;
+  }
+}
+
+/* A machine name, coloured when colours are on. */
+static void colored(outbuf *ob, const char *color, const char *s) {
+  if (color) ob_str(ob, color);
+  ob_str(ob, s);
+  if (color) ob_str(ob, COLOR_RESET);
+}
+
+static void text_begin(an_out *o) { (void)o; }
+
+static void text_key_and_verdict(an_out *o, const an_record *rec) {
+  outbuf *ob = &o->ob;
+  const nta_observation *obs = &rec->obs;
+  if (obs->has_key_id && obs->verdict != NTA_V_CRYPTO_NAK) {
+    OB_LIT(ob, " key ");
+    ob_u64(ob, obs->key_id);
+    ob_char(ob, ' ');
+    ob_str(ob, obs->algorithm ? obs->algorithm : "?");
+    ob_char(ob, '/');
+    ob_u64(ob, rec->digest_len);
+  } else {
+    OB_LIT(ob, " -");
+  }
+  ob_char(ob, ' ');
+  colored(ob, o->opt->color ? verdict_color(obs->verdict) : NULL, nta_verdict_name(obs->verdict));
+  if (obs->verdict != NTA_V_GOOD) {
+    char tmp[NTA_REASON_MAX];
+    OB_LIT(ob, " (");
+    ob_str(ob, an_packet_reason(o, rec, tmp, sizeof tmp));
+    ob_char(ob, ')');
+  }
+}
+
+static void text_exchange(outbuf *ob, const nta_exchange_result *xr) {
+  if (!xr->matched) return;
+  OB_LIT(ob, " [reply to ");
+  ob_u64(ob, xr->request_frame);
+  if (xr->has_timing) {
+    OB_LIT(ob, ", offset ");
+    ob_fixed6(ob, xr->offset, true);
+    OB_LIT(ob, " s, delay ");
+    ob_fixed6(ob, xr->delay, false);
+    OB_LIT(ob, " s, ");
+    if (xr->timing_trusted) OB_LIT(ob, "trusted");
+    else OB_LIT(ob, "untrusted");
+  }
+  ob_char(ob, ']');
+}
+
+static void text_packet(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+  outbuf *ob = &o->ob;
+  ob_u64(ob, rec->obs.frame);
+  ob_char(ob, ' ');
+  ob_time(ob, rec->obs.time_sec, rec->obs.time_nsec);
+  ob_char(ob, ' ');
+  ob_addr_port(ob, &rec->obs.src);
+  OB_LIT(ob, " -> ");
+  ob_addr_port(ob, &rec->obs.dst);
+  OB_LIT(ob, " v");
+  ob_u64(ob, rec->version);
+  ob_char(ob, ' ');
+  ob_str(ob, nta_mode_name(rec->obs.mode));
+  text_key_and_verdict(o, rec);
+  text_exchange(ob, xr);
+  for (unsigned i = 0; i < xr->n_findings; i++) {
+    OB_LIT(ob, " !");
+    colored(ob, o->opt->color ? COLOR_FINDING : NULL, nta_finding_name(xr->findings[i].kind));
+  }
+  ob_char(ob, '\n');
+}
+
+/* ---- summary ---- */
+
+static void text_counts(an_out *o, const an_summary *s) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, "Summary: ");
+  ob_u64(ob, s->frames);
+  OB_LIT(ob, " frames, ");
+  ob_u64(ob, s->st->packets);
+  OB_LIT(ob, " NTP packets\n");
+  if (o->no_keys) {
+    OB_LIT(ob, "Keys: none loaded (-k): MAC'd packets are listed with key ID and MAC length\n");
+  } else {
+    OB_LIT(ob, "Keys: ");
+    ob_u64(ob, s->keys_loaded);
+    OB_LIT(ob, " loaded, ");
+    if (s->trust_list) OB_LIT(ob, "trust list applied\n");
+    else OB_LIT(ob, "all trusted (no trust list)\n");
+  }
+  OB_LIT(ob, "Verdicts:");
+  for (int v = 0; v < NTA_V_COUNT; v++) {
+    OB_LIT(ob, " ");
+    ob_str(ob, nta_verdict_name((nta_verdict)v));
+    ob_char(ob, ' ');
+    ob_u64(ob, s->st->verdicts[v]);
+  }
+  ob_char(ob, '\n');
+}
+
+static void text_key(outbuf *ob, const an_key_stat *k) {
+  OB_LIT(ob, "  key ");
+  ob_u64(ob, k->id);
+  OB_LIT(ob, " (");
+  ob_str(ob, k->alg[0] ? k->alg : "?");
+  OB_LIT(ob, "): ");
+  ob_u64(ob, k->packets);
+  OB_LIT(ob, " packets:");
+  for (int v = 0; v < NTA_V_COUNT; v++) {
+    if (!k->verdicts[v]) continue;
+    ob_char(ob, ' ');
+    ob_str(ob, nta_verdict_name((nta_verdict)v));
+    ob_char(ob, ' ');
+    ob_u64(ob, k->verdicts[v]);
+  }
+  ob_char(ob, '\n');
+}
+
+static void text_keys(an_out *o, const an_stats *st) {
+  outbuf *ob = &o->ob;
+  const an_key_stat **keys = malloc(AN_KEY_SLOTS * sizeof *keys);
+  size_t nk = keys ? an_stats_sorted_keys(st, keys) : 0;
+  OB_LIT(ob, "Per key:");
+  if (nk == 0 && st->other_key_packets == 0) OB_LIT(ob, " none");
+  ob_char(ob, '\n');
+  for (size_t i = 0; i < nk; i++) {
+    text_key(ob, keys[i]);
+    an_out_maybe_flush(o);
+  }
+  if (st->other_key_packets) {
+    OB_LIT(ob, "  other keys (table full): ");
+    ob_u64(ob, st->other_key_packets);
+    OB_LIT(ob, " packets\n");
+  }
+  free(keys);
+}
+
+static void text_pair(outbuf *ob, const an_pair_stat *ps) {
+  nta_endpoint a, b;
+  an_pair_endpoints(ps, &a, &b);
+  OB_LIT(ob, "  ");
+  ob_addr(ob, &a);
+  OB_LIT(ob, " <-> ");
+  ob_addr(ob, &b);
+  OB_LIT(ob, ": ");
+  ob_u64(ob, ps->packets);
+  OB_LIT(ob, " packets, ");
+  ob_u64(ob, ps->exchanges);
+  OB_LIT(ob, " exchanges (");
+  ob_u64(ob, ps->trusted);
+  OB_LIT(ob, " trusted)");
+  if (ps->has_last) {
+    OB_LIT(ob, ", last offset ");
+    ob_fixed6(ob, ps->last_offset, true);
+    OB_LIT(ob, " s delay ");
+    ob_fixed6(ob, ps->last_delay, false);
+    OB_LIT(ob, " s ");
+    ob_str(ob, ps->last_trusted ? "(trusted)" : "(untrusted: not verified both ways)");
+  }
+  ob_char(ob, '\n');
+}
+
+static void text_pairs(an_out *o, const an_stats *st) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, "Host pairs:");
+  if (st->pairs_used == 0) OB_LIT(ob, " none");
+  ob_char(ob, '\n');
+  for (size_t i = 0; i < st->pairs_used; i++) {
+    text_pair(ob, &st->pairs[st->pair_order[i]]);
+    an_out_maybe_flush(o);
+  }
+  if (st->other_pair_packets) {
+    OB_LIT(ob, "  other pairs (table full): ");
+    ob_u64(ob, st->other_pair_packets);
+    OB_LIT(ob, " packets\n");
+  }
+  OB_LIT(ob, "Exchanges: ");
+  ob_u64(ob, st->exchanges);
+  OB_LIT(ob, " completed, ");
+  ob_u64(ob, st->trusted_exchanges);
+  OB_LIT(ob, " trusted (both directions verified)\n");
+}
+
+/* "46-54, 59, 61-62, ..." for the frames of the findings equal to findings[first]. */
+static void write_frame_ranges(outbuf *ob, const an_stats *st, size_t first) {
+  enum { MAX_RANGES = 8 };
+  unsigned ranges = 0;
+  uint64_t start = 0, prev = 0;
+  for (size_t j = first; j <= st->n_findings; j++) {
+    bool end = j == st->n_findings;
+    if (!end && !an_same_finding(&st->findings[first], &st->findings[j])) continue;
+    uint64_t fr = end ? 0 : st->findings[j].frame;
+    if (start && !end && fr == prev + 1) { prev = fr; continue; }
+    if (start) {
+      if (ranges < MAX_RANGES) {
+        if (ranges) OB_LIT(ob, ", ");
+        ob_u64(ob, start);
+        if (prev != start) { ob_char(ob, '-'); ob_u64(ob, prev); }
+      } else if (ranges == MAX_RANGES) {
+        OB_LIT(ob, ", ...");
+      }
+      ranges++;
+    }
+    start = prev = fr;
+  }
+}
+
+static void text_finding_counts(outbuf *ob, const an_stats *st) {
+  OB_LIT(ob, "Findings: ");
+  ob_u64(ob, st->findings_total);
+  if (st->findings_total) {
+    OB_LIT(ob, " (");
+    bool first = true;
+    for (int k = 0; k < NTA_F_COUNT; k++) {
+      if (!st->finding_counts[k]) continue;
+      if (!first) OB_LIT(ob, ", ");
+      first = false;
+      ob_str(ob, nta_finding_name((nta_finding_kind)k));
+      ob_char(ob, ' ');
+      ob_u64(ob, st->finding_counts[k]);
+    }
+    ob_char(ob, ')');
+  }
+  ob_char(ob, '\n');
+}
+
+/* One line for findings[i] and every later one equal to it ("frames 3-5: kod: ... (3 times)"). */
+static void text_finding_group(an_out *o, const an_stats *st, size_t i, size_t times) {
+  outbuf *ob = &o->ob;
+  const nta_finding *f = &st->findings[i];
+  if (!f->frame) {
+    OB_LIT(ob, "  keyfile");
+  } else if (times == 1) {
+    OB_LIT(ob, "  frame ");
+    ob_u64(ob, f->frame);
+  } else {
+    OB_LIT(ob, "  frames ");
+    write_frame_ranges(ob, st, i);
+  }
+  OB_LIT(ob, ": ");
+  colored(ob, o->opt->color ? COLOR_FINDING : NULL, nta_finding_name(f->kind));
+  OB_LIT(ob, ": ");
+  ob_str(ob, f->text);
+  if (times > 1) {
+    OB_LIT(ob, " (");
+    ob_u64(ob, times);
+    OB_LIT(ob, " times)");
+  }
+  ob_char(ob, '\n');
+}
+
+static void text_findings(an_out *o, const an_stats *st) {
+  text_finding_counts(&o->ob, st);
+  bool listed[AN_FINDINGS_KEPT] = { false };
+  for (size_t i = 0; i < st->n_findings; i++) {
+    if (listed[i]) continue;
+    text_finding_group(o, st, i, an_mark_same_findings(st, i, listed));
+    an_out_maybe_flush(o);
+  }
+  if (st->findings_total > st->n_findings) {
+    OB_LIT(&o->ob, "  ... ");
+    ob_u64(&o->ob, st->findings_total - st->n_findings);
+    OB_LIT(&o->ob, " more\n");
+  }
+}
+
+static void text_summary(an_out *o, const an_summary *s) {
+  outbuf *ob = &o->ob;
+  if (!o->opt->quiet) ob_char(ob, '\n');
+  text_counts(o, s);
+  text_keys(o, s->st);
+  text_pairs(o, s->st);
+  text_findings(o, s->st);
+  if (s->input_error) {
+    OB_LIT(ob, "Input error: ");
+    ob_str(ob, s->input_error);
+    ob_char(ob, '\n');
+  }
+  OB_LIT(ob, "Result: ");
+  if (s->status == AN_EXIT_ERROR) OB_LIT(ob, "input error, ");
+  ob_u64(ob, s->st->failures);
+  OB_LIT(ob, " packets failed verification (exit ");
+  ob_u64(ob, (uint64_t)s->status);
+  OB_LIT(ob, ")\n");
+  an_out_flush(o);
+}
+
+const an_writer an_writer_text = { text_begin, text_packet, text_summary };

@@ -1,0 +1,92 @@
+/* writer.h - the output formats of ntpauth-analyze behind one interface.
+ *
+ * A writer turns each packet (its record and what pairing said of it) and, at the end, the
+ * summary into text, JSONL, JSON or CSV. It appends to the report's output buffer (outbuf.h);
+ * the report hands full buffers to an unbuffered stdio stream (one write() per chunk). The
+ * per-packet fields of JSON and CSV are described once, in the field table (fields.c). */
+#ifndef NTPAUTH_ANALYZE_WRITER_H
+#define NTPAUTH_ANALYZE_WRITER_H
+
+#include "analyze.h"
+#include "outbuf.h"
+#include "stats.h"
+
+/* Where the writers append, and what they need of the options. */
+typedef struct {
+  outbuf ob;
+  FILE *out;
+  const an_options *opt;
+  bool no_keys;            /* no -k: MAC'd packets are listed, not judged */
+  bool first_object;       /* --format json: no comma before the first packet */
+} an_out;
+
+/* Writes ob to out and empties it. */
+void an_out_flush(an_out *o);
+/* Summary code appends in small pieces: flush well before the buffer could fill. */
+void an_out_maybe_flush(an_out *o);
+
+/* Everything the summary shows. */
+typedef struct {
+  const an_stats *st;
+  uint64_t frames;         /* capture records read */
+  size_t keys_loaded;
+  bool trust_list;
+  const char *input_error; /* why reading stopped early, or NULL */
+  int status;              /* the exit status */
+} an_summary;
+
+typedef struct {
+  void (*begin)(an_out *o);
+  void (*packet)(an_out *o, const an_record *rec, const nta_exchange_result *xr);
+  void (*summary)(an_out *o, const an_summary *s);
+} an_writer;
+
+extern const an_writer an_writer_text, an_writer_jsonl, an_writer_json, an_writer_csv;
+
+/* The reason shown for a packet: without -k the core reports MAC'd packets as unknown_key,
+ * this says why in plain words. */
+const char *an_packet_reason(const an_out *o, const an_record *rec, char *tmp, size_t len);
+
+/* ---- the per-packet field table (fields.c) ---- */
+
+typedef enum {
+  AN_VAL_ABSENT,           /* JSON null or no key (see an_field), empty CSV cell */
+  AN_VAL_U64,
+  AN_VAL_NAME,             /* a fixed machine name: no escaping needed */
+  AN_VAL_TEXT,             /* free text: JSON/CSV escaping */
+  AN_VAL_TIME,
+  AN_VAL_ADDR,
+  AN_VAL_FIXED6,
+  AN_VAL_BOOL,
+  AN_VAL_FINDINGS          /* the packet's findings (the writer formats them its own way) */
+} an_value_kind;
+
+typedef struct {
+  an_value_kind kind;
+  uint64_t u;
+  const char *s;
+  double d;
+  bool b;
+  const nta_endpoint *ep;
+  int64_t sec;
+  uint32_t nsec;
+} an_value;
+
+/* One packet as the field getters see it. */
+typedef struct {
+  const an_out *o;
+  const an_record *rec;
+  const nta_exchange_result *xr;
+  char tmp[NTA_REASON_MAX];
+} an_packet_view;
+
+typedef struct {
+  const char *name;        /* JSON key and CSV column */
+  bool omit_absent;        /* JSON leaves the key out when absent (else null) */
+  void (*get)(an_packet_view *pv, an_value *v);
+} an_field;
+
+extern const an_field an_fields[];
+extern const size_t an_n_fields;
+
+#endif

@@ -28,6 +28,7 @@
 #include "ntpauth/verify.h"
 
 #include "ntpauth-keys.h"
+#include "ntpauth-nts.h"
 #include "packet-ntpauth.h"
 
 /* Pairing table bounds: the same as ntpauth-analyze's defaults so both report the same pairs. */
@@ -424,6 +425,10 @@ static void info_append(packet_info *pinfo, const char *text) {
 
 static void append_info(packet_info *pinfo, const info_summary *s) {
   static const char ok[] = " [MAC ok key ", bad[] = " [MAC BAD key ", other[] = " [MAC key ";
+  if (s->algorithm && strcmp(s->algorithm, NTA_NTS_ALG_NAME) == 0) {
+    info_append(pinfo, s->verdict == NTA_V_GOOD ? " [NTS ok]" : " [NTS BAD]");
+    return;
+  }
   switch ((nta_verdict)s->verdict) {
   case NTA_V_GOOD:
     info_append(pinfo, key_info(ok, s->key_id, s->algorithm));
@@ -660,6 +665,8 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
     bytes = empty;
   nta_packet_parse(bytes, loc.captured, loc.wire, &pkt);
   nta_verify(ntpauth_keys_get(), &pkt, bytes, &vr);
+  const nta_nts_info *nts = vr.verdict == NTA_V_NTS || pkt.has_nts || pkt.mode == NTA_MODE_CLIENT
+                                ? ntpauth_nts_apply(pinfo, &pkt, bytes, loc.captured, &vr) : NULL;
 
   frame_links links = { 0, 0, NULL };
   if (!PINFO_FD_VISITED(pinfo)) {
@@ -720,6 +727,7 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   }
   add_split_items(at, &loc, &pkt, &vr);
   add_exchange_items(at, pinfo, &loc, &links);
+  ntpauth_nts_add_items(at, pinfo, loc.tvb, nts);
   add_keyring_problem(at, pinfo, &loc);
   return (int)loc.captured;
 }
@@ -766,6 +774,7 @@ static void choose_ntp_location_method(void) {
 
 static void ntpauth_init(void) {
   choose_ntp_location_method();
+  ntpauth_nts_init();
   exchange = nta_exchange_create(PAIRING_MAX_ENTRIES, PAIRING_MAX_AGE_SEC);
   first_ntp_frame = 0;
   links_by_frame = NULL;
@@ -773,6 +782,7 @@ static void ntpauth_init(void) {
 }
 
 static void ntpauth_cleanup(void) {
+  ntpauth_nts_cleanup();
   links_by_frame = NULL;   /* file scope: freed with the capture file */
   links_cap = 0;
   if (exchange)
@@ -782,6 +792,7 @@ static void ntpauth_cleanup(void) {
 
 static void ntpauth_shutdown(void) {
   ntpauth_keys_shutdown();
+  ntpauth_nts_shutdown();
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -881,6 +892,7 @@ void proto_register_ntpauth(void) {
   expert_register_field_array(em, ei, array_length(ei));
 
   ntpauth_keys_register(proto_ntpauth);
+  ntpauth_nts_register(proto_ntpauth);
 
   findings_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
                                         g_direct_equal);

@@ -6,7 +6,8 @@
  *   uids:     Unique Identifier -> the request frame and the session that verified it
  *   requests: transmit timestamp -> request frame and its identifier's hash (a reply's origin
  *             timestamp names its request; RFC 8915 §5.3 says the identifiers must then match)
- *   clients:  address -> the session that last verified it, and an unanswered NTS NAK
+ *   clients:  address -> the session that last verified it, and an unanswered NTS NAK (frame
+ *             and session + 1)
  * A cookie that is never seen is normal (it came from an NTS-KE not in the capture). The tables
  * grow with the capture: about 24 bytes per cookie, request and client. */
 #include "nts_internal.h"
@@ -144,7 +145,7 @@ static void nak_followup(rec *client, const nta_nts_info *req, nta_nts_info *inf
   info->nak_frame = client->frame2;
   if (!req->is_nts) info->nak_followup = NTA_NAK_UNAUTH;
   else if (req->verdict != NTA_V_GOOD) info->nak_followup = NTA_NAK_UNKNOWN_NTS;
-  else if (req->session == client->session) info->nak_followup = NTA_NAK_SAME_SESSION;
+  else if (req->session == (int32_t)client->aux - 1) info->nak_followup = NTA_NAK_SAME_SESSION;
   else info->nak_followup = NTA_NAK_NEW_KE;
   client->frame2 = 0;
 }
@@ -198,7 +199,10 @@ static void on_reply(nta_nts_tracker *tr, uint32_t frame, rec *client, const nta
     set_session(tr, info, expected);
     snprintf(info->reason, sizeof info->reason,
              "NTS NAK (KoD NTSN): the server could not use the request's cookie");
-    if (client) client->frame2 = frame;
+    if (client) {   /* the NAK'd session: the request's, else the client's last one */
+      client->frame2 = frame;
+      client->aux = (uint32_t)((expected >= 0 ? expected : client->session) + 1);
+    }
     return;
   }
   int hint = client && client->session >= 0 ? client->session : -1;
@@ -234,6 +238,7 @@ void nta_nts_tracker_packet(nta_nts_tracker *tr, uint32_t frame, const void *cli
     nak_followup(c, info, info);
   } else if (pkt->mode == NTA_MODE_SERVER && pkt->has_nts) {
     info->is_nts = true;
+    info->reply = true;
     on_reply(tr, frame, table_put(&tr->clients, ck, &is_new), pkt, buf, len, info);
   }
 }

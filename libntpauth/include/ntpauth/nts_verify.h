@@ -51,6 +51,7 @@ typedef enum {
 
 typedef struct {
   bool is_nts;                     /* NTS fields present (or an NTSN NAK) */
+  bool reply;                      /* mode 4 (else a mode 3 request) */
   nta_verdict verdict;
   int session;
   char session_name[NTA_NTS_NAME_MAX];   /* "" without a session */

@@ -158,6 +158,9 @@ static void on_request(nta_nts_tracker *tr, uint32_t frame, rec *client, const n
   if (nta_nts_parse(buf, len, &r->fields, &why) == NTA_OK && r->fields.has_cookie)
     expected = link_cookie(tr, frame, buf + r->fields.cookie.off, r->fields.cookie.len, info);
   int hint = client && client->session >= 0 ? client->session : -1;
+  /* A cookie never seen (it came from an NTS-KE outside the capture): the client's keys are
+   * still known from its last verified packet, unless an NTS NAK told it to get new ones. */
+  if (expected < 0 && client && !client->frame2) expected = hint;
   info->verdict = nta_nts_verify(tr->st, buf, len, false, hint, expected, r);
   set_session(tr, info, r->session);
   snprintf(info->reason, sizeof info->reason, "%s", r->reason);
@@ -206,6 +209,7 @@ static void on_reply(nta_nts_tracker *tr, uint32_t frame, rec *client, const nta
     return;
   }
   int hint = client && client->session >= 0 ? client->session : -1;
+  if (expected < 0) expected = hint;   /* its request was not seen or not verified */
   info->verdict = nta_nts_verify(tr->st, buf, len, true, hint, expected, r);
   set_session(tr, info, r->session);
   snprintf(info->reason, sizeof info->reason, "%s", r->reason);

@@ -8,7 +8,11 @@
  *
  * nta_nts_tracker follows a capture in frame order: it pairs a reply with its request by the
  * Unique Identifier, links a request's cookie to the reply (or dump) that delivered it, and notes
- * reused cookies, identifier mismatches and NTS NAKs with what the client did next. */
+ * reused cookies, identifier mismatches and NTS NAKs with what the client did next.
+ * A packet no session verifies is bad_mac when its session is known: a request's from the cookie
+ * it carries, else the client's last verified session (unless an NTS NAK came in between: then
+ * the client is expected to start a new session); a reply's from its request (same Unique
+ * Identifier), else the client's last session. Otherwise it stays nts. */
 #ifndef NTPAUTH_NTS_VERIFY_H
 #define NTPAUTH_NTS_VERIFY_H
 

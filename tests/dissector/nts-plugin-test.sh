@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# tests/dissector/nts-plugin-test.sh - NTS verdicts of the plugin in stock tshark.
+#
+#   nts-plugin-test.sh --plugin SO --source SRCDIR [--analyzer ANALYZE]
+#
+# On samples/nts/chrony-nts.pcap (chronyd 4.3 client and server, two NTS-KE sessions, an NTS
+# NAK between them): every NTS packet is good with the key log (ntpauth.tls_keylog, and also
+# through Wireshark's tls.keylog_file) and with the chrony dumps (ntpauth.nts_dump), except the
+# NAK, which stays nts; the two sessions get two names; the request after the NAK says the client
+# started a new session; without keys everything is nts; one flipped bit in a request's and a
+# reply's authenticator gives bad_mac. With --analyzer, ntpauth-analyze gives the same verdict
+# and session for every frame.
+set -uo pipefail
+
+plugin= source= analyzer=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --plugin) plugin=$2; shift 2 ;;
+    --source) source=$2; shift 2 ;;
+    --analyzer) analyzer=$2; shift 2 ;;
+    *) echo "nts-plugin-test: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+die() { echo "FAIL: $*" >&2; exit 1; }
+command -v tshark >/dev/null || die "tshark is not installed (scripts/setup)"
+command -v python3 >/dev/null || die "python3 is not installed"
+[ -r "$plugin" ] || die "plugin $plugin not built"
+sample=$source/samples/nts
+[ -r "$sample/chrony-nts.pcap" ] || die "missing $sample/chrony-nts.pcap"
+
+home=$(mktemp -d /tmp/ntpauth-nts-plugin.XXXXXX) || die "mktemp failed"
+trap 'rm -rf "$home"' EXIT
+plugdir=$home/.local/lib/wireshark/plugins/4.0/epan
+mkdir -p "$plugdir" "$home/data"
+cp "$plugin" "$plugdir/ntpauth.so"
+cp -r "$sample/." "$home/data/"
+data=$home/data
+# The same capture with one bit flipped in the first ciphertext byte of the 3rd and 4th NTS
+# packet (a request and its reply).
+python3 - "$data/chrony-nts.pcap" "$data/flipped.pcap" <<'PY' || die "could not write flipped.pcap"
+import struct, sys
+raw = bytearray(open(sys.argv[1], "rb").read())
+off, seen, flipped = 24, 0, []
+while off + 16 <= len(raw):
+    incl = struct.unpack_from("<I", raw, off + 8)[0]
+    pkt = off + 16
+    # Ethernet + IPv4 + UDP port 123 on lo
+    if raw[pkt + 12:pkt + 14] == b"\x08\x00" and raw[pkt + 23] == 17:
+        ihl = (raw[pkt + 14] & 15) * 4
+        udp = pkt + 14 + ihl
+        ntp, end = udp + 8, pkt + incl
+        p = ntp + 48
+        while p + 4 <= end:
+            t, l = struct.unpack_from(">HH", raw, p)
+            if l < 16:
+                break
+            if t == 0x0404:
+                seen += 1
+                if seen in (3, 4):
+                    nlen = struct.unpack_from(">H", raw, p + 4)[0]
+                    raw[p + 8 + ((nlen + 3) & ~3)] ^= 0x01
+                    flipped.append(str(len(flipped)))
+                break
+            p += l
+    off = pkt + incl
+if len(flipped) != 2:
+    sys.exit("fewer than 4 NTS packets")
+open(sys.argv[2], "wb").write(raw)
+PY
+if [ "$(id -u)" = 0 ]; then
+  chown -R 65534:65534 "$home"
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home")
+else
+  as_user=(env HOME="$home")
+fi
+# fields FILE PREFS...: "frame verdict session" per NTP frame
+fields() {
+  local f=$1; shift
+  "${as_user[@]}" tshark -r "$data/$f" -Y ntp "$@" -T fields -E separator=' ' \
+    -e frame.number -e ntpauth.verdict -e ntpauth.nts_session 2>"$home/tshark.err"
+}
+counts() { awk '{print $2}' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'; }
+
+kl=(-o "ntpauth.tls_keylog:$data/keylog.txt")
+out_kl=$(fields chrony-nts.pcap "${kl[@]}")
+n=$(echo "$out_kl" | wc -l)
+[ "$n" -ge 20 ] || fail "key log: only $n NTP frames ($(cat "$home/tshark.err"))"
+nak=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" "${kl[@]}" -Y ntpauth.nts.nak -T fields \
+      -e frame.number 2>/dev/null)
+[ -n "$nak" ] || fail "key log: no NTS NAK found"
+bad=$(echo "$out_kl" | awk -v nak="$nak" '($1 == nak && $2 != "nts") || ($1 != nak && $2 != "good")')
+[ -z "$bad" ] || fail "key log: frames not good (NAK $nak must be nts): $bad"
+sessions=$(echo "$out_kl" | awk '$2 == "good" {print $3}' | sort -u | wc -l)
+[ "$sessions" = 2 ] || fail "key log: $sessions session names, want 2"
+echo "-- key log: $(echo "$out_kl" | counts)NAK in frame $nak, $sessions sessions"
+
+followup=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" "${kl[@]}" -Y ntpauth.nts.after_nak \
+           -T fields -e ntpauth.nts.nak_followup 2>/dev/null)
+case "$followup" in
+  *"new NTS-KE session"*) echo "-- after the NAK: $followup" ;;
+  *) fail "after the NAK: '$followup', want a new NTS-KE session" ;;
+esac
+
+out_tls=$(fields chrony-nts.pcap -o "tls.keylog_file:$data/keylog.txt")
+[ "$out_tls" = "$out_kl" ] || fail "tls.keylog_file gives other verdicts than ntpauth.tls_keylog"
+
+out_dump=$(fields chrony-nts.pcap -o "ntpauth.nts_dump:$data/dump1;$data/dump2")
+[ "$(echo "$out_dump" | awk '{print $1, $2}')" = "$(echo "$out_kl" | awk '{print $1, $2}')" ] ||
+  fail "dumps: verdicts differ from the key log's: $(echo "$out_dump" | counts)"
+echo "-- dumps: $(echo "$out_dump" | counts)"
+
+out_none=$(fields chrony-nts.pcap)
+[ -z "$(echo "$out_none" | awk '$2 != "nts"')" ] || fail "no keys: verdicts other than nts"
+echo "-- no keys: $(echo "$out_none" | counts)"
+
+out_flip=$(fields flipped.pcap "${kl[@]}")
+nbad=$(echo "$out_flip" | awk '$2 == "bad_mac"' | wc -l)
+[ "$nbad" = 2 ] || fail "flipped bits: $nbad bad_mac, want 2: $(echo "$out_flip" | counts)"
+echo "-- flipped bits: $(echo "$out_flip" | counts)"
+
+if [ -n "$analyzer" ]; then
+  [ -x "$analyzer" ] || die "analyzer $analyzer not built"
+  for f in chrony-nts.pcap flipped.pcap; do
+    a=$("$analyzer" --format csv --tls-keylog "$data/keylog.txt" "$data/$f" 2>/dev/null |
+        python3 -c 'import csv,sys
+for r in csv.DictReader(sys.stdin): print(r["frame"], r["verdict"], r["nts_session"])')
+    p=$(fields "$f" "${kl[@]}")
+    [ "$a" = "$p" ] || fail "$f: analyzer and plugin differ: $(diff <(echo "$a") <(echo "$p") | head -5)"
+  done
+  echo "-- analyzer and plugin agree frame for frame"
+fi
+[ "$failures" = 0 ] || exit 1
+echo "nts-plugin-test: ok"

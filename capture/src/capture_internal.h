@@ -103,6 +103,8 @@ uint64_t cap_reasm_invalid(const cap_reasm *ra);
 
 typedef struct {
   uint8_t port_map[65536 / 8];
+  uint8_t tcp_port_map[65536 / 8];
+  bool any_tcp;
   cap_reasm *reasm;
   uint64_t undecodable;
   uint64_t reassembled;

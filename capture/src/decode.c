@@ -26,7 +26,7 @@ enum {
 
 enum { ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8,
        ETH_QINQ_OLD = 0x9100 };
-enum { IPPROTO_HOPOPTS_ = 0, IPPROTO_UDP_ = 17, IPPROTO_ROUTING_ = 43, IPPROTO_FRAGMENT_ = 44,
+enum { IPPROTO_HOPOPTS_ = 0, IPPROTO_TCP_ = 6, IPPROTO_UDP_ = 17, IPPROTO_ROUTING_ = 43, IPPROTO_FRAGMENT_ = 44,
        IPPROTO_AH_ = 51, IPPROTO_DSTOPTS_ = 60 };
 
 #define MAX_VLAN_TAGS 8
@@ -74,6 +74,38 @@ static bool decode_udp(ctx *c, uint8_t family, const uint8_t *src, const uint8_t
   uint32_t have = caplen - 8;
   o->captured_len = have < o->wire_len ? have : o->wire_len;
   o->reassembled = reassembled;
+  o->proto = IPPROTO_UDP_;
+  return true;
+}
+
+/* A TCP segment on one of the TCP ports (NTS-KE): `tcp` holds `caplen` captured bytes of the
+ * `wirelen`-byte IP payload. Only what was captured is delivered. */
+static bool decode_tcp(ctx *c, uint8_t family, const uint8_t *src, const uint8_t *dst,
+                       const uint8_t *tcp, uint32_t caplen, uint32_t wirelen) {
+  if (!c->d->any_tcp) return false;
+  nta_reader r;
+  nta_rd_init(&r, tcp, caplen);
+  uint16_t sport = nta_rd_u16(&r), dport = nta_rd_u16(&r);
+  uint32_t seq = nta_rd_u32(&r);
+  nta_rd_skip(&r, 4);
+  uint8_t doff = nta_rd_u8(&r), flags = nta_rd_u8(&r);
+  if (r.err) return undecodable(c);
+  const uint8_t *map = c->d->tcp_port_map;
+  if (!((map[sport >> 3] >> (sport & 7)) & 1) && !((map[dport >> 3] >> (dport & 7)) & 1))
+    return false;
+  uint32_t hlen = (uint32_t)(doff >> 4) * 4;
+  if (hlen < 20 || hlen > caplen || hlen > wirelen) return undecodable(c);
+  cap_datagram *o = c->out;
+  set_endpoint(&o->src, family, src);
+  set_endpoint(&o->dst, family, dst);
+  o->src.port = sport;
+  o->dst.port = dport;
+  o->payload = tcp + hlen;
+  o->captured_len = o->wire_len = caplen - hlen;
+  o->reassembled = false;
+  o->proto = IPPROTO_TCP_;
+  o->tcp_flags = flags;
+  o->tcp_seq = seq;
   return true;
 }
 
@@ -101,6 +133,10 @@ static bool decode_ipv4(ctx *c, const uint8_t *p, uint32_t caplen) {
   /* Total length 0 appears in captures of TSO/GSO output: trust the captured length then. */
   if (total == 0) total = caplen;
   if (total < ihl) return undecodable(c);
+  if (proto == IPPROTO_TCP_ && !(frag & 0x3fff)) {
+    uint32_t th = (caplen < total ? caplen : total) - ihl;
+    return decode_tcp(c, 4, src, dst, p + ihl, th, total - ihl);
+  }
   if (proto != IPPROTO_UDP_) return false;
   uint32_t wire = total - ihl;
   uint32_t have = (caplen < total ? caplen : total) - ihl;  /* trims link-layer padding */
@@ -127,6 +163,8 @@ static bool walk_ipv6(ctx *c, const uint8_t *src, const uint8_t *dst, uint8_t nh
     switch (nh) {
     case IPPROTO_UDP_:
       return decode_udp(c, 6, src, dst, data + off, have - off, wire - off, reassembled);
+    case IPPROTO_TCP_:
+      return !reassembled && decode_tcp(c, 6, src, dst, data + off, have - off, wire - off);
     case IPPROTO_HOPOPTS_:
     case IPPROTO_ROUTING_:
     case IPPROTO_DSTOPTS_:

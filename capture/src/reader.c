@@ -83,6 +83,14 @@ nta_status cap_reader_set_ports(cap_reader *r, const uint16_t *ports, size_t n, 
   return NTA_OK;
 }
 
+nta_status cap_reader_set_tcp_ports(cap_reader *r, const uint16_t *ports, size_t n, nta_diag *err) {
+  if (!r || (n && !ports)) return nta_diag_set(err, NTA_ERR_ARG, "invalid TCP port list");
+  memset(r->dec.tcp_port_map, 0, sizeof r->dec.tcp_port_map);
+  for (size_t i = 0; i < n; i++) r->dec.tcp_port_map[ports[i] >> 3] |= (uint8_t)(1u << (ports[i] & 7));
+  r->dec.any_tcp = n > 0;
+  return NTA_OK;
+}
+
 static nta_status push_input(cap_reader *r, const char *name, const uint8_t *mem, size_t len,
                              bool is_mem, nta_diag *err) {
   if (r->live) return nta_diag_set(err, NTA_ERR_ARG, "cannot mix files and live capture");

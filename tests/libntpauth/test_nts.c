@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "ntpauth/nts.h"
+#include "ntpauth/ntske_conn.h"
 #include "ntpauth/nts_verify.h"
 
 /* One NTS-KE session recorded from chronyd 4.3 (client) and chronyd 4.3 (server) on loopback:
@@ -336,6 +337,56 @@ static void test_tracker(void) {
   nta_nts_store_destroy(st);
 }
 
+/* The first NTS-KE connection of samples/nts/chrony-nts.pcap (both TCP directions, extracted
+ * into tests/data/nts/) with the sample's key log: TLS 1.3 decrypted, NTS-KE records parsed. */
+static void test_ntske_conn(void) {
+  const char *src = g_getenv("NTPAUTH_SOURCE_DIR"), *data = g_getenv("NTPAUTH_TEST_DATA");
+  g_assert_nonnull(src);
+  g_assert_nonnull(data);
+  gchar *kl = g_build_filename(src, "samples", "nts", "keylog.txt", NULL);
+  gchar *cp = g_build_filename(data, "nts", "ke1-client.bin", NULL);
+  gchar *sp = g_build_filename(data, "nts", "ke1-server.bin", NULL);
+  gchar *cb, *sb;
+  gsize cl, sl;
+  g_assert_true(g_file_get_contents(cp, &cb, &cl, NULL));
+  g_assert_true(g_file_get_contents(sp, &sb, &sl, NULL));
+  nta_nts_store *st = nta_nts_store_create();
+  nta_diag err;
+  g_assert_cmpint(nta_nts_load_keylog(st, kl, NULL, &err), ==, NTA_OK);
+  nta_ntske_conn *c = nta_ntske_conn_create(st);
+  size_t hello = 5 + ((size_t)(uint8_t)cb[3] << 8 | (uint8_t)cb[4]);
+  g_assert_false(nta_ntske_conn_feed(c, false, (const uint8_t *)cb, hello));
+  bool done = false;
+  for (gsize i = 0; i < sl; i += 7)   /* the server's bytes in small pieces */
+    done |= nta_ntske_conn_feed(c, true, (const uint8_t *)sb + i, MIN(7, sl - i));
+  nta_ntske_conn_feed(c, false, (const uint8_t *)cb + hello, cl - hello);
+  const nta_ntske_info *in = nta_ntske_conn_info(c);
+  g_assert_cmpstr(in->reason, ==, "");
+  g_assert_cmpint(in->state, ==, NTA_KE_ST_DECRYPTING);
+  g_assert_true(done);
+  g_assert_cmphex(in->suite, ==, 0x1302);
+  g_assert_cmpint(in->session, >=, 0);
+  g_assert_true(in->have_request && in->have_response);
+  g_assert_cmpuint(in->request.n_aeads, ==, 1);
+  g_assert_cmpuint(in->request.aeads[0], ==, 15);
+  g_assert_cmpuint(in->response.n_cookies, ==, 8);
+  g_assert_cmpuint(in->n_cookies, ==, 8);
+  char text[160];
+  nta_ntske_describe(&in->response, text, sizeof text);
+  g_assert_nonnull(strstr(text, "8 cookies"));
+  /* Without the secrets: the handshake is read, the records stay encrypted. */
+  nta_nts_store *none = nta_nts_store_create();
+  nta_ntske_conn *c2 = nta_ntske_conn_create(none);
+  nta_ntske_conn_feed(c2, false, (const uint8_t *)cb, cl);
+  nta_ntske_conn_feed(c2, true, (const uint8_t *)sb, sl);
+  g_assert_cmpint(nta_ntske_conn_info(c2)->state, ==, NTA_KE_ST_NO_SECRETS);
+  nta_ntske_conn_destroy(c2);
+  nta_nts_store_destroy(none);
+  nta_ntske_conn_destroy(c);
+  nta_nts_store_destroy(st);
+  g_free(cb), g_free(sb), g_free(kl), g_free(cp), g_free(sp);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/nts/derive_chrony", test_derive_chrony);
@@ -346,5 +397,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/nts/bad_inputs", test_bad_inputs);
   g_test_add_func("/nts/field_parser", test_field_parser);
   g_test_add_func("/nts/tracker", test_tracker);
+  g_test_add_func("/nts/ntske_conn", test_ntske_conn);
   return g_test_run();
 }

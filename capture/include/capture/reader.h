@@ -27,6 +27,10 @@ typedef struct {
   uint32_t captured_len;   /* bytes at payload */
   uint32_t wire_len;       /* UDP payload length on the wire (from the UDP/IP length fields) */
   bool reassembled;        /* completed from IP fragments on this frame */
+  /* TCP segments are delivered only on ports given to cap_reader_set_tcp_ports (NTS-KE). */
+  uint8_t proto;           /* 17 UDP, 6 TCP */
+  uint8_t tcp_flags;       /* TCP: FIN 0x01, SYN 0x02, RST 0x04, ... */
+  uint32_t tcp_seq;        /* TCP: sequence number of the first payload byte */
   const char *file;        /* the file this frame came from ("-" for stdin, iface for live) */
 } cap_datagram;
 
@@ -54,6 +58,9 @@ cap_reader *cap_reader_create(void);
 void cap_reader_destroy(cap_reader *r);
 /* UDP ports to select (either direction). Default {123}. Call before reading. */
 nta_status cap_reader_set_ports(cap_reader *r, const uint16_t *ports, size_t n, nta_diag *err);
+/* TCP ports whose segments (either direction) are delivered too, with proto 6: the TCP payload
+ * as payload, captured_len = wire_len = payload bytes present. Default none. */
+nta_status cap_reader_set_tcp_ports(cap_reader *r, const uint16_t *ports, size_t n, nta_diag *err);
 /* Input: files (in order) or one live interface with an optional BPF filter. */
 nta_status cap_reader_add_file(cap_reader *r, const char *path, nta_diag *err);
 /* A capture held in memory (tests, fuzzing); `data` must stay valid while reading. */

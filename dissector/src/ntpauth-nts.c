@@ -49,18 +49,22 @@ static const char *keylog_path(void) {
   return v ? v : "";
 }
 
+static void append_diags(GString *problems, const nta_diags *ds) {
+  for (size_t i = 0; i < nta_diags_count(ds); i++)
+    g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", nta_diags_msg(ds, i));
+}
+
 static void load_dumps(nta_nts_store *st, const char *list, GString *problems) {
   gchar **parts = g_strsplit(list, ";", -1);
   for (gchar **p = parts; *p; p++) {
     g_strstrip(*p);
     if (!**p) continue;
     nta_diag err;
-    nta_diags ds;
-    nta_diags_clear(&ds);
-    if (nta_nts_load_dump(st, *p, &ds, &err) != NTA_OK)
+    nta_diags *ds = nta_diags_create();
+    if (nta_nts_load_dump(st, *p, ds, &err) != NTA_OK)
       g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", err.msg);
-    for (size_t i = 0; i < ds.count; i++)
-      g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", ds.entries[i].msg);
+    append_diags(problems, ds);
+    nta_diags_destroy(ds);
   }
   g_strfreev(parts);
 }
@@ -72,13 +76,12 @@ static void reload_store(void) {
   if (!st) return;
   GString *problems = g_string_new(NULL);
   if (*kl) {
-    static nta_diags ds;   /* large: off the stack */
+    nta_diags *ds = nta_diags_create();
     nta_diag err;
-    nta_diags_clear(&ds);
-    if (nta_nts_load_keylog(st, kl, &ds, &err) != NTA_OK)
+    if (nta_nts_load_keylog(st, kl, ds, &err) != NTA_OK)
       g_string_append(problems, err.msg);
-    for (size_t i = 0; i < ds.count; i++)
-      g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", ds.entries[i].msg);
+    append_diags(problems, ds);
+    nta_diags_destroy(ds);
   }
   load_dumps(st, dumps, problems);
   if (problems->len) report_failure("NTP authentication (ntpauth), NTS keys: %s", problems->str);

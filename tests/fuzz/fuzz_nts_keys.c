@@ -18,10 +18,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   nta_nts_store *st = nta_nts_store_create();
-  nta_diags ds;
-  nta_diags_clear(&ds);
-  nta_nts_load_keylog_text(st, "kl", (const char *)data, size, &ds);
-  for (size_t i = 0; i < ds.count; i++) CHECK(strncmp(ds.entries[i].msg, "kl:", 3) == 0);
+  nta_diags *ds = nta_diags_create();
+  nta_nts_load_keylog_text(st, "kl", (const char *)data, size, ds);
+  for (size_t i = 0; i < nta_diags_count(ds); i++) CHECK(strncmp(nta_diags_msg(ds, i), "kl:", 3) == 0);
+  nta_diags_destroy(ds);
   nta_diag err;
   if (nta_nts_load_dump_text(st, "d.nts", (const char *)data, size, &err) != NTA_OK)
     CHECK(strncmp(err.msg, "d.nts:", 6) == 0);

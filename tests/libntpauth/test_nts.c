@@ -142,10 +142,10 @@ static nta_nts_store *chrony_store(void) {
            "# comment\nCLIENT_RANDOM 00 11\nEXPORTER_SECRET "
            "23e8f4eac2cc1fa926de589a1af94645ee944618aecdbbd8ed96422d5a5110e5 %s\n",
            chrony_exporter);
-  nta_diags ds;
-  nta_diags_clear(&ds);
-  g_assert_cmpint(nta_nts_load_keylog_text(st, "kl", log, strlen(log), &ds), ==, NTA_OK);
-  g_assert_cmpuint(ds.count, ==, 0);
+  nta_diags *ds = nta_diags_create();
+  g_assert_cmpint(nta_nts_load_keylog_text(st, "kl", log, strlen(log), ds), ==, NTA_OK);
+  g_assert_cmpuint(nta_diags_count(ds), ==, 0);
+  nta_diags_destroy(ds);
   g_assert_cmpuint(nta_nts_store_count(st), ==, 1);
   g_assert_cmpstr(nta_nts_store_session(st, 0)->name, ==, "tls:23e8f4ea");
   return st;
@@ -188,14 +188,14 @@ static void test_chrony_packets(void) {
 
 static void test_bad_inputs(void) {
   nta_nts_store *st = nta_nts_store_create();
-  nta_diags ds;
-  nta_diags_clear(&ds);
+  nta_diags *ds = nta_diags_create();
   const char *log = "EXPORTER_SECRET 00 11\nEXPORTER_SECRET "
                     "23e8f4eac2cc1fa926de589a1af94645ee944618aecdbbd8ed96422d5a5110e5 abcd\n";
-  g_assert_cmpint(nta_nts_load_keylog_text(st, "kl", log, strlen(log), &ds), ==, NTA_OK);
-  g_assert_cmpuint(ds.count, ==, 2);
-  g_assert_nonnull(strstr(ds.entries[0].msg, "kl:1: "));
-  g_assert_nonnull(strstr(ds.entries[1].msg, "kl:2: "));
+  g_assert_cmpint(nta_nts_load_keylog_text(st, "kl", log, strlen(log), ds), ==, NTA_OK);
+  g_assert_cmpuint(nta_diags_count(ds), ==, 2);
+  g_assert_nonnull(strstr(nta_diags_msg(ds, 0), "kl:1: "));
+  g_assert_nonnull(strstr(nta_diags_msg(ds, 1), "kl:2: "));
+  nta_diags_destroy(ds);
   const char *dumps[][2] = {
     {"XXX0\n", "d:1: not a chrony"},
     {"NNC0\nname\n1.0\n127.0.0.1 123\n1 16 00 00\n", "d:5: AEAD 16"},

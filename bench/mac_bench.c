@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "ntpauth/verify.h"
 
 typedef struct {
@@ -48,17 +50,6 @@ typedef struct {
   bool failed;
 } bench_job;
 
-static double user_cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_THREAD, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-}
-
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *bench_thread(void *arg) {
   bench_job *job = arg;
@@ -85,7 +76,7 @@ static void *bench_thread(void *arg) {
   uint8_t out[NTA_MAC_MAX];
   unsigned long long ops = 0;
   unsigned good = 0;
-  double cpu0 = user_cpu_now(), wall_end = wall_now() + job->seconds;
+  double cpu0 = bench_user_cpu(RUSAGE_THREAD), wall_end = bench_wall() + job->seconds;
   do {
     for (int i = 0; i < 4096; i++) {
       switch (job->mode) {
@@ -102,8 +93,8 @@ static void *bench_thread(void *arg) {
       }
     }
     ops += 4096;
-  } while (wall_now() < wall_end);
-  double cpu = user_cpu_now() - cpu0;
+  } while (bench_wall() < wall_end);
+  double cpu = bench_user_cpu(RUSAGE_THREAD) - cpu0;
   if (good != (unsigned)ops) job->failed = true;   /* every operation must succeed */
   job->rate = cpu > 0 ? (double)ops / cpu : 0;
   nta_keyring_destroy(kr);

@@ -16,20 +16,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "ntpauth/nts_verify.h"
 #include "ntpauth/verify.h"
 
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-}
-
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A store of n sessions; the one with keys (c2s, s2c) is added last. */
 static nta_nts_store *make_store(size_t n, const uint8_t *c2s, const uint8_t *s2c) {
@@ -72,12 +63,12 @@ static bool one(const job *j) {
 
 static double measure(const job *j, double seconds) {
   unsigned long long ops = 0, good = 0;
-  double cpu0 = cpu_now(), end = wall_now() + seconds;
+  double cpu0 = bench_user_cpu(RUSAGE_SELF), end = bench_wall() + seconds;
   do {
     for (int i = 0; i < 1024; i++) good += one(j);
     ops += 1024;
-  } while (wall_now() < end);
-  double cpu = cpu_now() - cpu0;
+  } while (bench_wall() < end);
+  double cpu = bench_user_cpu(RUSAGE_SELF) - cpu0;
   return good == ops && cpu > 0 ? (double)ops / cpu : -1;
 }
 

@@ -122,6 +122,7 @@ static const address *client_address(packet_info *pinfo, const nta_packet *pkt) 
 const nta_nts_info *ntpauth_nts_apply(packet_info *pinfo, const nta_packet *pkt,
                                       const guint8 *bytes, guint len, nta_verify_result *vr) {
   const nta_nts_info *info;
+  if (!pkt->has_nts && pkt->mode != NTA_MODE_CLIENT) return NULL;   /* (NAK follow-ups: requests) */
   if (!PINFO_FD_VISITED(pinfo)) {
     if (!tracker || !pkt->header_ok || (pkt->mode != NTA_MODE_CLIENT && pkt->mode != NTA_MODE_SERVER))
       return NULL;

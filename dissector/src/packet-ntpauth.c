@@ -665,8 +665,7 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
     bytes = empty;
   nta_packet_parse(bytes, loc.captured, loc.wire, &pkt);
   nta_verify(ntpauth_keys_get(), &pkt, bytes, &vr);
-  const nta_nts_info *nts = vr.verdict == NTA_V_NTS || pkt.has_nts || pkt.mode == NTA_MODE_CLIENT
-                                ? ntpauth_nts_apply(pinfo, &pkt, bytes, loc.captured, &vr) : NULL;
+  const nta_nts_info *nts = ntpauth_nts_apply(pinfo, &pkt, bytes, loc.captured, &vr);
 
   frame_links links = { 0, 0, NULL };
   if (!PINFO_FD_VISITED(pinfo)) {

@@ -43,6 +43,19 @@ static nta_status parse_auth(const uint8_t *buf, size_t off, size_t len, nta_nts
   return NTA_OK;
 }
 
+/* Reads an EF header at r; false with a reason when its length is not a multiple of 4 of at
+ * least `min` bytes within the buffer. */
+static bool ef_header(nta_reader *r, unsigned min, const char *what, uint16_t *type,
+                      uint16_t *flen, nta_diag *why) {
+  size_t at = r->off;
+  *type = nta_rd_u16(r);
+  *flen = nta_rd_u16(r);
+  if (!r->err && *flen >= min && *flen % 4 == 0 && *flen <= r->len - at) return true;
+  nta_diag_set(why, NTA_ERR_PARSE, "%s at offset %zu: length %u (needs a multiple of 4, >= %u, "
+               "within the %zu bytes)", what, at, *flen, min, r->len);
+  return false;
+}
+
 static void count(uint8_t *c) { if (*c < UINT8_MAX) (*c)++; }
 
 /* Records one EF (type, body at [off, off + blen)) in f. */
@@ -82,12 +95,8 @@ nta_status nta_nts_parse(const uint8_t *buf, size_t len, nta_nts_fields *f, nta_
       return nta_diag_set(why, NTA_ERR_PARSE,
                           "NTS authenticator is not the last extension field (more at offset %zu)",
                           at);
-    uint16_t type = nta_rd_u16(&r);
-    uint16_t flen = nta_rd_u16(&r);
-    if (r.err || flen < EF_MIN || flen % 4 || flen > len - at)
-      return nta_diag_set(why, NTA_ERR_PARSE,
-                          "extension field at offset %zu: length %u (needs a multiple of 4, "
-                          ">= %d, within the %zu-byte packet)", at, flen, EF_MIN, len);
+    uint16_t type, flen;
+    if (!ef_header(&r, EF_MIN, "extension field", &type, &flen, why)) return NTA_ERR_PARSE;
     nta_status st = take_field(buf, type, at + 4, flen - 4u, f, why);
     if (st != NTA_OK) return st;
     nta_rd_skip(&r, flen - 4u);
@@ -101,12 +110,9 @@ nta_status nta_nts_parse_plain(const uint8_t *pt, size_t len, nta_nts_plain *p, 
   nta_rd_init(&r, pt, len);
   while (nta_rd_remaining(&r) > 0) {
     size_t at = r.off;
-    uint16_t type = nta_rd_u16(&r);
-    uint16_t flen = nta_rd_u16(&r);
-    if (r.err || flen < PLAIN_EF_MIN || flen % 4 || flen > len - at)
-      return nta_diag_set(why, NTA_ERR_PARSE,
-                          "encrypted extension field at offset %zu: length %u (needs a multiple "
-                          "of 4, >= %d, within the %zu bytes)", at, flen, PLAIN_EF_MIN, len);
+    uint16_t type, flen;
+    if (!ef_header(&r, PLAIN_EF_MIN, "encrypted extension field", &type, &flen, why))
+      return NTA_ERR_PARSE;
     if (type != NTA_EF_NTS_COOKIE) {
       count(&p->n_other);
     } else if (p->n_cookies < NTA_NTS_MAX_COOKIES) {

@@ -149,16 +149,33 @@ nta_status nta_nts_load_keylog_text(nta_nts_store *st, const char *name, const c
   return NTA_OK;
 }
 
-nta_status nta_nts_load_keylog(nta_nts_store *st, const char *path, nta_diags *diags,
-                               nta_diag *err) {
+/* Reads a file of secrets (at most max bytes), hands its text to one of the readers above or
+ * below, and wipes it. */
+typedef struct {
+  nta_nts_store *st;
+  nta_diags *diags;
+  nta_diag *err;
+  bool dump;
+} file_job;
+
+static nta_status read_secrets_file(const file_job *job, const char *path) {
   char *text;
   size_t len;
-  nta_status rc = nta_read_small_file(path, KEYLOG_MAX_BYTES, &text, &len, err);
+  nta_status rc = nta_read_small_file(path, job->dump ? DUMP_MAX_BYTES : KEYLOG_MAX_BYTES, &text,
+                                      &len, job->err);
   if (rc != NTA_OK) return rc;
-  rc = nta_nts_load_keylog_text(st, path, text, len, diags);
+  rc = job->dump ? nta_nts_load_dump_text(job->st, path, text, len, job->err)
+                 : nta_nts_load_keylog_text(job->st, path, text, len, job->diags);
   OPENSSL_cleanse(text, len);
   free(text);
   return rc;
+}
+
+nta_status nta_nts_load_keylog(nta_nts_store *st, const char *path, nta_diags *diags,
+                               nta_diag *err) {
+  if (!st || !path) return NTA_ERR_ARG;
+  file_job job = {st, diags, err, false};
+  return read_secrets_file(&job, path);
 }
 
 /* Reads the next line of a dump into words; false (with `why`) when it is missing or does not
@@ -251,17 +268,6 @@ out:
   return rc;
 }
 
-static nta_status load_dump_file(nta_nts_store *st, const char *path, nta_diag *err) {
-  char *text;
-  size_t len;
-  nta_status rc = nta_read_small_file(path, DUMP_MAX_BYTES, &text, &len, err);
-  if (rc != NTA_OK) return rc;
-  rc = nta_nts_load_dump_text(st, path, text, len, err);
-  OPENSSL_cleanse(text, len);
-  free(text);
-  return rc;
-}
-
 static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -281,7 +287,7 @@ static nta_status load_dump_dir(nta_nts_store *st, DIR *d, const char *path, nta
   for (size_t i = 0; i < n; i++) {
     char full[4096];
     snprintf(full, sizeof full, "%s/%s", path, names[i]);
-    if (rc == NTA_OK) rc = load_dump_file(st, full, err);
+    if (rc == NTA_OK) rc = read_secrets_file(&(file_job){st, diags, err, true}, full);
     free(names[i]);
   }
   if (n == 0 && rc == NTA_OK)
@@ -293,7 +299,7 @@ nta_status nta_nts_load_dump(nta_nts_store *st, const char *path, nta_diags *dia
                              nta_diag *err) {
   if (!st || !path) return NTA_ERR_ARG;
   DIR *d = opendir(path);
-  if (!d) return load_dump_file(st, path, err);
+  if (!d) return read_secrets_file(&(file_job){st, diags, err, true}, path);
   nta_status rc = load_dump_dir(st, d, path, diags, err);
   closedir(d);
   return rc;

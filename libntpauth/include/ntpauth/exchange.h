@@ -48,18 +48,11 @@ typedef enum {
   NTA_F_MD5,               /* MD5 still in use */
   NTA_F_SHARED_KEY,        /* one key used by several clients or servers */
   NTA_F_WEAK_KEY,          /* a keyfile key that is weak (MD5, short) - from nta_exchange_audit_keys */
-  /* NTS (RFC 8915), from the NTS tracker (nts_verify.h), not from nta_exchange_observe: */
-  NTA_F_NTS_NAK,           /* NTS NAK (KoD NTSN) */
-  NTA_F_NTS_AFTER_NAK,     /* what the client did after an NTS NAK */
-  NTA_F_NTS_REPLY_BAD,     /* a reply failing NTS authentication with its session's keys */
-  NTA_F_NTS_COOKIE_REUSED, /* a cookie sent twice (RFC 8915 section 5.7) */
-  NTA_F_NTS_UID_MISMATCH,  /* reply and request (origin timestamp) with different identifiers */
   NTA_F_COUNT
 } nta_finding_kind;
 
 /* Stable machine names: "downgrade", "key_mismatch", "crypto_nak_reply", "unsolicited_reply",
- * "replay", "kod", "md5_in_use", "shared_key", "weak_key", "nts_nak", "nts_after_nak",
- * "nts_reply_bad", "nts_cookie_reused", "nts_uid_mismatch". */
+ * "replay", "kod", "md5_in_use", "shared_key", "weak_key". */
 const char *nta_finding_name(nta_finding_kind k);
 
 typedef struct {

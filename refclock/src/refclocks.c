@@ -92,14 +92,6 @@ static uint32_t refid_from_text(const char *s) {
   return v;
 }
 
-static void refid_text(uint32_t refid, char out[5]) {
-  for (int i = 0; i < 4; i++) {
-    char c = (char)(refid >> (24 - 8 * i));
-    out[i] = c >= 0x20 && c < 0x7f ? c : (c == 0 ? '\0' : '?');
-  }
-  out[4] = '\0';
-}
-
 /* ---- creation ---- */
 
 rcl_set *rcl_create(void) {
@@ -643,22 +635,7 @@ bool rcl_get_state(rcl_set *set, const struct timespec *now, srv_time_state *out
 
 /* ---- status ---- */
 
-typedef struct {
-  char *buf;
-  size_t len, need;
-} rcl_text;
-
-static void text_add(rcl_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(rcl_text *t, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  size_t room = t->need < t->len ? t->len - t->need : 0;
-  int n = vsnprintf(room ? t->buf + t->need : NULL, room, fmt, ap);
-  va_end(ap);
-  if (n > 0) t->need += (size_t)n;
-}
-
-static char state_char(const rcl_set *set, size_t i, const rcl_candidate *cand, const struct timespec *now) {
+static char state_char(const rcl_set *set, size_t i, const rcl_candidate *cand) {
   const rcl_clock *c = &set->clocks[i];
   if ((int)i == set->model.selected) return '*';
   if (c->noselect) return 'x';
@@ -666,35 +643,37 @@ static char state_char(const rcl_set *set, size_t i, const rcl_candidate *cand, 
   return rcl_candidate_eligible(&cand[i]) ? '+' : '-';
 }
 
-size_t rcl_format_status(rcl_set *set, const struct timespec *now, char *buf, size_t len) {
-  rcl_text t = {.buf = buf, .len = len, .need = 0};
-  if (buf && len) buf[0] = '\0';
+size_t rcl_get_clocks(rcl_set *set, const struct timespec *now, rcl_clock_info *out, size_t max) {
   rcl_candidate cand[RCL_MAX_CLOCKS];
   build_candidates(set, now, cand);
-  text_add(&t, "S %-26s %-5s %4s %5s %8s %7s %12s %10s %7s  %s\n", "Name", "Refid", "Poll", "Reach",
-           "Samples", "Errors", "Offset", "Jitter", "LastRx", "LastError");
-  for (size_t i = 0; i < set->count; i++) {
+  size_t n = 0, per_type[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < set->count && n < max; i++, n++) {
     const rcl_clock *c = &set->clocks[i];
-    char refid[5], offset[24] = "-", jitter[24] = "-", last_rx[24] = "-";
-    refid_text(c->refid, refid);
-    if (c->src.have_estimate) {
-      snprintf(offset, sizeof offset, "%+.6fs", c->src.offset);
-      snprintf(jitter, sizeof jitter, "%.6fs", c->src.jitter);
-    }
-    if (c->src.have_last_sample) snprintf(last_rx, sizeof last_rx, "%.0fs", rcl_ts_diff(now, &c->src.last_sample_sys));
-    text_add(&t, "%c %-26s %-5s %4d %5o %8llu %7llu %12s %10s %7s  %s\n", state_char(set, i, cand, now), c->name,
-             refid, c->poll, (unsigned)c->src.reach, (unsigned long long)c->src.samples_total,
-             (unsigned long long)c->src.errors_total, offset, jitter, last_rx, c->last_error);
-    if (c->type == RCL_NMEA && c->nmea) text_add(&t, "  nmea timing: %s\n", nmea_timing_name(nmea_driver_timing(c->nmea)));
+    rcl_clock_info *o = &out[n];
+    memset(o, 0, sizeof *o);
+    snprintf(o->name, sizeof o->name, "%s", c->name);
+    o->driver = type_name(c->type);
+    o->device = c->path;
+    o->unit = c->type == RCL_SHM ? c->unit : (int)per_type[c->type]++;
+    o->refid = c->refid;
+    o->poll = c->poll;
+    o->precision = cand[i].precision;
+    o->reach = c->src.reach;
+    o->state = state_char(set, i, cand);
+    o->prefer = c->prefer;
+    o->have_estimate = c->src.have_estimate;
+    o->offset = c->src.offset;
+    o->jitter = c->src.jitter;
+    o->leap = c->src.leap;
+    o->estimate_time = c->src.est_sys;
+    o->have_last_sample = c->src.have_last_sample;
+    o->last_sample = c->src.last_sample_sys;
+    o->samples = c->src.samples_total;
+    o->errors = c->src.errors_total;
+    snprintf(o->last_error, sizeof o->last_error, "%s", c->last_error);
+    o->timing = c->type == RCL_NMEA && c->nmea ? nmea_timing_name(nmea_driver_timing(c->nmea)) : NULL;
   }
-  srv_time_state st;
-  if (set->count > 0) {
-    rcl_model_state(&set->model, now, &st);
-    char refid[5];
-    refid_text(st.refid, refid);
-    text_add(&t, "System: %s stratum %d refid %s leap %d offset %+.6fs root dispersion %.6fs%s\n",
-             st.synced ? "synchronised" : "unsynchronised", st.stratum, refid, st.leap, st.offset,
-             st.root_dispersion, set->model.holdover && st.synced ? " (holdover)" : "");
-  }
-  return t.need;
+  return n;
 }
+
+bool rcl_in_holdover(const rcl_set *set) { return set && set->model.holdover; }

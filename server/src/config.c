@@ -29,6 +29,7 @@ void cfg_init(srv_config *cfg) {
   cfg->pcap_max_bytes = (uint64_t)CFG_PCAP_DEFAULT_MB * 1024 * 1024;
   cfg->pcap_junk_rate = CFG_PCAP_DEFAULT_JUNK;
   snprintf(cfg->status_socket, sizeof cfg->status_socket, "%s", CFG_DEFAULT_STATUS_SOCKET);
+  ctl_config_init(&cfg->control);
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out) {
@@ -93,7 +94,11 @@ static nta_status absolute_path(char *path, size_t cap, const char *cwd, const c
 }
 
 nta_status cfg_absolute_paths(srv_config *cfg, const char *cwd, nta_diag *err) {
-  nta_status st = absolute_path(cfg->pcap, sizeof cfg->pcap, cwd, "pcap", err);
+  nta_status st = absolute_path(cfg->keys, sizeof cfg->keys, cwd, "keys", err);
+  if (st != NTA_OK) return st;
+  st = absolute_path(cfg->pcap, sizeof cfg->pcap, cwd, "pcap", err);
+  if (st != NTA_OK) return st;
+  st = absolute_path(cfg->control.metrics_file, sizeof cfg->control.metrics_file, cwd, "metrics-file", err);
   if (st != NTA_OK) return st;
   return absolute_path(cfg->status_socket, sizeof cfg->status_socket, cwd, "status-socket", err);
 }
@@ -283,6 +288,9 @@ static nta_status do_line(srv_config *cfg, const cfg_line *l, cfg_refclock_fn re
     cfg->n_refclocks++;
     return NTA_OK;
   }
+  bool handled;
+  st = ctl_config_line(&cfg->control, l->words, l->n, l->where, &handled, err);
+  if (handled) return st;
   return fail(err, l, "unknown directive '%s'", kw);
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control.h"
 #include "ntpauth/status.h"
 
 #define CFG_MAX_LISTEN 16
@@ -62,6 +63,7 @@ typedef struct {
   char status_socket[CFG_PATH_MAX];
   char status_where[CFG_WHERE_MAX];
   size_t n_refclocks;
+  ctl_config control;         /* control-allow, control-require-auth, metrics-file */
 } srv_config;
 
 /* Receives `refclock` lines: args = text after the keyword, where = "file:line". NULL callback:
@@ -74,8 +76,8 @@ nta_status cfg_parse_text(srv_config *cfg, const char *name, const char *text, s
                           cfg_refclock_fn refclock, void *ctx, nta_diag *err);
 nta_status cfg_parse_file(srv_config *cfg, const char *path, cfg_refclock_fn refclock, void *ctx,
                           nta_diag *err);
-/* Prefixes relative `pcap` and `status-socket` paths with `cwd`: both are used again after the
- * server daemonizes (which changes to "/"), by pcap rotation and by the socket's removal. */
+/* Prefixes relative `keys`, `pcap`, `metrics-file` and `status-socket` paths with `cwd`: all are
+ * used again after the server daemonizes (which changes to "/"), by pcap rotation and by the socket's removal. */
 nta_status cfg_absolute_paths(srv_config *cfg, const char *cwd, nta_diag *err);
 /* Fills the default listen addresses when none were given. */
 void cfg_apply_defaults(srv_config *cfg);

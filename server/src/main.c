@@ -17,12 +17,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "counters.h"
 #include "log.h"
+#include "metrics.h"
 #include "netio.h"
 #include "ntpauth/keyring.h"
 #include "privdrop.h"
 #include "ratelimit.h"
+#include "reload.h"
 #include "respond.h"
 #include "startcheck.h"
 #include "statussock.h"
@@ -35,6 +38,7 @@
 #define SRV_TICK_NS 200000000L       /* refclock housekeeping: 5 times a second */
 #define SRV_MAX_POLLFDS (CFG_MAX_LISTEN + 40)
 #define SRV_STATUS_MAX 65536
+#define SRV_METRICS_INTERVAL_S 10
 
 typedef struct {
   srv_config cfg;
@@ -54,6 +58,11 @@ typedef struct {
   bool tap_can_rotate;
   rcl_set *rcl;
   srv_tap *tap;
+  ctl_server *ctl;             /* mode 6 */
+  char cwd[PATH_MAX];          /* at start-up: relative paths and SIGHUP reloads use it */
+  uint64_t reloads_ok, reloads_failed;
+  time_t metrics_due;          /* CLOCK_MONOTONIC_COARSE seconds */
+  bool metrics_failing;        /* said once until it works again */
 } server;
 
 static void usage(FILE *out) {
@@ -86,12 +95,11 @@ static bool load_config(server *s) {
     return false;
   }
   cfg_apply_defaults(&s->cfg);
-  char cwd[PATH_MAX];
-  if (!getcwd(cwd, sizeof cwd)) {
+  if (!getcwd(s->cwd, sizeof s->cwd)) {
     fprintf(stderr, "ntpauth-server: getcwd: %s\n", strerror(errno));
     return false;
   }
-  if (cfg_absolute_paths(&s->cfg, cwd, &err) != NTA_OK) {
+  if (cfg_absolute_paths(&s->cfg, s->cwd, &err) != NTA_OK) {
     fprintf(stderr, "ntpauth-server: %s: %s\n", s->config_path, err.msg);
     return false;
   }
@@ -200,6 +208,7 @@ static size_t format_status(server *s, char *buf, size_t len) {
                           t->root_dispersion);
   if (off < len) off += cnt_format(s->counters, &now, buf + off, len - off);
   if (off < len) off += tap_format_status(s->tap, buf + off, len - off);
+  if (off < len) off += ctl_format_status(s->ctl, buf + off, len - off);
   if (rcl_count(s->rcl) && off + 1 < len) {
     off += (size_t)snprintf(buf + off, len - off, "refclocks:\n");
     if (off < len) {
@@ -286,6 +295,34 @@ static void answer(server *s, const net_socket *sock, const net_batch *batch, rs
   }
 }
 
+/* The mode 6 view of the server right now. */
+static void snapshot(server *s, const struct timespec *now, m6_snapshot *snap) {
+  ctl_snapshot(snap, &s->time_state, s->rcl, s->cfg.local_stratum, now,
+               cnt_verdict(s->counters, NTA_V_GOOD), cnt_action(s->counters, RSP_CRYPTO_NAK));
+}
+
+/* A control message (ntpq): admitted sources only, answered at once, one datagram per fragment. */
+static void control_request(server *s, const net_socket *sock, const net_packet *p) {
+  const m6_result *r = NULL;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (!p->truncated && p->peer.port != 0 &&
+      ctl_admit(s->ctl, p->peer.family, p->peer.addr, &p->rx_time)) {
+    static m6_snapshot snap;
+    snapshot(s, &now, &snap);
+    r = ctl_answer(s->ctl, p->data, p->len, &snap, s->keys);
+  }
+  tap_record(s->tap, &p->rx_time, &p->peer, &p->local, p->data, p->len, p->orig_len, r == NULL);
+  if (!r) return;
+  net_reply replies[M6_MAX_FRAGS];
+  for (size_t k = 0; k < r->n_frags; k++) replies[k] = (net_reply){ r->frag[k], r->frag_len[k], p };
+  int e;
+  size_t sent = net_send_batch(sock, replies, r->n_frags, &e);
+  if (sent < r->n_frags) log_msg(LOG_DEBUG, "send (mode 6): %s", strerror(e));
+  for (size_t k = 0; k < sent; k++)
+    tap_record(s->tap, &now, &p->local, &p->peer, r->frag[k], r->frag_len[k], r->frag_len[k], false);
+}
+
 static void handle_socket(server *s, const net_socket *sock) {
   static net_batch batch;
   static rsp_result results[NET_BATCH];
@@ -297,8 +334,10 @@ static void handle_socket(server *s, const net_socket *sock) {
     if (e) cnt_rx_error(s->counters);
     if (n == 0) return;
     size_t n_todo = 0;
-    for (size_t i = 0; i < n; i++)
-      if (decide(s, &batch.pkts[i], &results[i])) todo[n_todo++] = i;
+    for (size_t i = 0; i < n; i++) {
+      if (m6_is_control(batch.pkts[i].data, batch.pkts[i].len)) control_request(s, sock, &batch.pkts[i]);
+      else if (decide(s, &batch.pkts[i], &results[i])) todo[n_todo++] = i;
+    }
     if (n_todo) answer(s, sock, &batch, results, todo, n_todo);
     tap_flush(s->tap);
     if (n < NET_BATCH) return;
@@ -313,6 +352,45 @@ static void dump_status(server *s) {
   log_lines(LOG_NOTICE, buf);
 }
 
+/* SIGHUP: a new key set replaces the old one only when it loaded without errors. */
+static void reload(server *s) {
+  nta_diag err;
+  reload_info info;
+  char path[2 * PATH_MAX + 2];   /* daemon() moved to "/": a relative -c path is the start-up cwd's */
+  bool rel = s->config_path[0] != '/';
+  snprintf(path, sizeof path, "%s%s%s", rel ? s->cwd : "", rel ? "/" : "", s->config_path);
+  nta_keyring *kr = reload_keys(path, s->cwd, &info, &err);
+  if (!kr) {
+    s->reloads_failed++;
+    log_msg(LOG_ERR, "SIGHUP: %s; nothing reloaded, keeping the %zu keys loaded before", err.msg,
+            nta_keyring_count(s->keys));
+    return;
+  }
+  nta_keyring_destroy(s->keys);
+  s->keys = kr;
+  s->reloads_ok++;
+  log_msg(LOG_NOTICE, "SIGHUP: loaded %zu keys from %s%s", info.n_keys,
+          info.keys_path[0] ? info.keys_path : "(no keyfile)",
+          info.n_warnings ? " (with warnings, see -t)" : "");
+}
+
+static void write_metrics(server *s, const struct timespec *mono) {
+  if (!s->cfg.control.metrics_file[0] || mono->tv_sec < s->metrics_due) return;
+  s->metrics_due = mono->tv_sec + SRV_METRICS_INTERVAL_S;
+  static m6_snapshot snap;
+  static char text[SRV_STATUS_MAX];
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  snapshot(s, &now, &snap);
+  metrics_input in = { &snap, s->counters, ctl_get_stats(s->ctl), nta_keyring_count(s->keys),
+                       s->reloads_ok, s->reloads_failed };
+  size_t len = metrics_format(&in, text, sizeof text);
+  nta_diag err;
+  bool ok = len < sizeof text && metrics_write_file(s->cfg.control.metrics_file, text, len, &err) == NTA_OK;
+  if (!ok && !s->metrics_failing) log_msg(LOG_WARNING, "%s (said once)", len < sizeof text ? err.msg : "metrics too long");
+  s->metrics_failing = !ok;
+}
+
 /* Returns false when the loop should end. */
 static bool handle_signals(server *s) {
   struct signalfd_siginfo si;
@@ -325,6 +403,7 @@ static bool handle_signals(server *s) {
       run = false;
       break;
     case SIGUSR1: dump_status(s); break;
+    case SIGHUP: reload(s); break;
     default: break;
     }
   }
@@ -344,6 +423,7 @@ static void tick(server *s, const struct timespec *mono) {
   rcl_tick(s->rcl, &now);
   update_time_state(s, &now);
   s->last_tick = *mono;
+  write_metrics(s, mono);
 }
 
 static bool tick_due(const server *s, const struct timespec *mono) {
@@ -399,8 +479,25 @@ static void cleanup(server *s) {
   if (s->sig_fd >= 0) close(s->sig_fd);
   rcl_destroy(s->rcl);
   rl_destroy(s->ratelimit);
+  ctl_destroy(s->ctl);
   cnt_destroy(s->counters);
   nta_keyring_destroy(s->keys);
+}
+
+/* Files the server uses again after dropping root: say now when the run user cannot. */
+static void check_run_user_access(server *s) {
+  if (!s->user.drop) return;
+  if (s->cfg.keys[0] && !priv_access(&s->user, s->cfg.keys, R_OK))
+    log_msg(LOG_WARNING, "keys %s: user %s cannot read it, so SIGHUP cannot reload keys "
+            "(chgrp the file to that user's group and chmod 0640)", s->cfg.keys, s->user.name);
+  if (!priv_access(&s->user, s->config_path, R_OK))
+    log_msg(LOG_WARNING, "%s: user %s cannot read it, so SIGHUP cannot reload keys",
+            s->config_path, s->user.name);
+  char dir[CFG_PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", s->cfg.control.metrics_file);
+  if (dir[0] && !priv_dir_writable(&s->user, dirname(dir)))
+    log_msg(LOG_WARNING, "metrics-file %s: user %s cannot create files in its folder",
+            s->cfg.control.metrics_file, s->user.name);
 }
 
 /* The run user and the checks of a configuration that parses; for -t also every path. */
@@ -440,13 +537,15 @@ static bool setup(server *s, bool check_only) {
   }
   if (!load_keys(s)) return false;
   bool ok = check_setup(s, check_only);
+  if (ok) check_run_user_access(s);
   if (check_only || !ok) return ok;
   if (s->user.drop && s->cfg.logfile[0] && !log_chown(s->user.uid, s->user.gid))
     log_msg(LOG_WARNING, "logfile %s: chown: %s", s->cfg.logfile, strerror(errno));
   s->policy.crypto_nak = s->cfg.crypto_nak;
   s->policy.require_auth = s->cfg.require_auth;
   s->counters = cnt_create();
-  if (!s->counters) return false;
+  s->ctl = ctl_create(&s->cfg.control);
+  if (!s->counters || !s->ctl) return false;
   if (s->cfg.ratelimit) {
     s->ratelimit = rl_create(SRV_RATELIMIT_SLOTS, s->cfg.ratelimit_interval, s->cfg.ratelimit_burst,
                              s->cfg.ratelimit_min_age);

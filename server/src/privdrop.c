@@ -31,8 +31,8 @@ nta_status priv_resolve(const char *name, priv_user *out, nta_diag *err) {
   return NTA_OK;
 }
 
-bool priv_dir_writable(const priv_user *u, const char *dir) {
-  if (!u->drop) return access(dir, W_OK | X_OK) == 0;
+bool priv_access(const priv_user *u, const char *path, int mode) {
+  if (!u->drop) return access(path, mode) == 0;
   gid_t saved_groups[256];
   int n_saved = getgroups(256, saved_groups);
   bool ok = false;
@@ -40,13 +40,17 @@ bool priv_dir_writable(const priv_user *u, const char *dir) {
   if (initgroups(u->name, u->gid) != 0) return false;
   if (setegid(u->gid) == 0) {
     if (seteuid(u->uid) == 0) {
-      ok = eaccess(dir, W_OK | X_OK) == 0;
+      ok = eaccess(path, mode) == 0;
       if (seteuid(0) != 0) ok = false;
     }
     if (setegid(0) != 0) ok = false;
   }
   if (setgroups((size_t)n_saved, saved_groups) != 0) ok = false;
   return ok;
+}
+
+bool priv_dir_writable(const priv_user *u, const char *dir) {
+  return priv_access(u, dir, W_OK | X_OK);
 }
 
 nta_status priv_drop(const priv_user *u, nta_diag *err) {

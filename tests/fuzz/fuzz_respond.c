@@ -1,10 +1,12 @@
-/* fuzz_respond.c - any bytes into respond(): no crash, and a reply is never larger than its
- * request. The first byte picks the policy and the time state so every path gets exercised. */
+/* fuzz_respond.c - any bytes into respond() or, for mode 6, m6_respond(): no crash, a time reply
+ * is never larger than its request, and control replies keep their fragment bounds. The first
+ * byte picks the policy and the time state so every path gets exercised. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ntpauth/keyring.h"
+#include "mode6.h"
 #include "respond.h"
 #include "timestate.h"
 
@@ -28,6 +30,28 @@ static nta_keyring *keyring(void) {
   return kr;
 }
 
+/* A server with one SHM clock (selected when `sel` says synchronised) and a local clock. */
+static void control(uint8_t sel, const uint8_t *buf, size_t len, const srv_time_state *ts) {
+  static m6_snapshot snap;
+  static m6_result res;
+  memset(&snap, 0, sizeof snap);
+  snap.ts = *ts;
+  snap.now = ts->ref_time;
+  snap.assoc[0] = (m6_assoc){.id = 1, .clock_type = 28, .unit = 4, .name = "SHM", .refid = 0x47505300,
+                             .reach = sel, .select = (sel & 1) ? M6_SEL_REJECT : M6_SEL_SYSPEER};
+  snap.assoc[1] = (m6_assoc){.id = 2, .clock_type = 1, .unit = 1, .name = "LOCAL", .reach = 0xFF,
+                             .select = M6_SEL_BACKUP};
+  snap.n_assoc = 2;
+  snap.sys_peer = (sel & 1) ? 0 : 1;
+  m6_policy pol = { .require_auth = (sel & 8) != 0 };
+  m6_outcome o = m6_respond(buf, len, &snap, &pol, keyring(), &res);
+  if ((o == M6_DROP) != (res.n_frags == 0) || res.n_frags > M6_MAX_FRAGS) abort();
+  for (size_t i = 0; i < res.n_frags; i++)
+    if (res.frag_len[i] < NTA_CTL_HEADER_LEN || res.frag_len[i] > M6_FRAG_MAX) abort();
+  /* Outside a verified request, a refusal is never larger than the request. */
+  if (o == M6_ERROR && !res.signed_reply && res.frag_len[0] > len) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   uint8_t sel = data[0];
@@ -42,6 +66,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (sel & 1) respond_unsynced_state(&ts);
   else ts_local_state(1 + (sel >> 4), &now, &ts);
   ts.offset = (sel & 2) ? -0.75 : 0.25;
+  if (m6_is_control(buf, len)) {
+    control(sel, buf, len, &ts);
+    free(buf);
+    return 0;
+  }
   rsp_policy pol = { .crypto_nak = (sel & 4) != 0, .require_auth = (sel & 8) != 0 };
   rsp_request req = { .buf = buf, .len = len, .rx_time = now, .rate_exceeded = (sel & 0x80) != 0 };
   static rsp_result res;

@@ -78,6 +78,34 @@ bool rcl_get_state(rcl_set *set, const struct timespec *now, srv_time_state *out
  * style). */
 size_t rcl_format_status(rcl_set *set, const struct timespec *now, char *buf, size_t len);
 
+/* One reference clock as the status views (the text above, ntpq through mode 6, metrics) see it. */
+typedef struct {
+  char name[48];              /* "shm:4", "nmea:/dev/ttyAMA0" */
+  const char *driver;         /* "nmea", "pps", "dcf77", "shm" */
+  const char *device;         /* the configured path ("" for SHM) */
+  int unit;                   /* SHM: its unit; others: 0, 1, ... among clocks of that driver */
+  uint32_t refid;
+  int poll;                   /* log2 seconds */
+  int precision;              /* log2 seconds */
+  uint8_t reach;              /* ntpd's 8-bit reachability register */
+  char state;                 /* as in the text status: '*' '+' '-' 'x' '?' */
+  bool prefer;
+  bool have_estimate;
+  double offset, jitter;      /* seconds, of the last poll that had samples */
+  int leap;
+  struct timespec estimate_time;  /* system time of the newest sample in the estimate */
+  bool have_last_sample;
+  struct timespec last_sample;    /* system time of the newest sample */
+  uint64_t samples, errors;
+  char last_error[128];
+  const char *timing;         /* NMEA: how sentences are timed (nmea_timing_name), else NULL */
+} rcl_clock_info;
+
+/* Fills up to `max` entries, in configuration order; returns how many. */
+size_t rcl_get_clocks(rcl_set *set, const struct timespec *now, rcl_clock_info *out, size_t max);
+/* The selected source is gone and its last estimate is being served. */
+bool rcl_in_holdover(const rcl_set *set);
+
 /* ---- Device seams (for tests and simulators; the daemon needs none of this) ---- */
 
 /* A PPS pulse source. The default implementation uses the Linux /dev/ppsN ioctls; tests install a

@@ -2,7 +2,8 @@
 # interop-mode6.sh - tools nobody here wrote read ntpauth-server through NTP control messages
 # (mode 6): ntpsec's ntpq (rv, -p, as, authenticated), Debian's check_ntp_peer; sources outside
 # control-allow get silence; SIGHUP reloads the keyfile (keys 21-30 appended by ntpauth-keygen)
-# and keeps the old keys when the file is broken; the metrics file carries the same state.
+# and keeps the old keys when the file is broken; the metrics file carries the same state;
+# control-require-auth refuses unauthenticated requests.
 # Runs in its own network and IPC namespace (SHM simulator), as root, the server as nobody.
 . "$(dirname "$0")/lib.sh"
 if [ -z "${NTPAUTH_IN_NETNS:-}" ]; then
@@ -147,5 +148,23 @@ echo "$out"
 [ $rc = 2 ] || fail "check_ntp_peer exit $rc on an unsynchronised server (expected 2 CRITICAL)"
 timeout 10 $NTPQ -c rv 127.0.0.1 > "$TMP/rv-unsync" 2>&1
 grep -q "leap=11, stratum=16" "$TMP/rv-unsync" || { cat "$TMP/rv-unsync"; fail "rv of an unsynchronised server"; }
+stop_server
+
+note "control-require-auth yes: ntpq without a key gets no data, with key 1 it does"
+grep -v '^x ' "$TMP/ntp.keys" > "$TMP/auth.keys"   # ntpq's own reader chokes on the broken line
+cat > "$TMP/auth.conf" <<CONF
+keys $TMP/auth.keys
+trustedkey 1 11
+listen 127.0.0.1:123
+local stratum 8
+control-require-auth yes
+status-socket $TMP/status3.sock
+CONF
+start_server "$TMP/auth.conf" "$TMP/auth.log"
+timeout 10 $NTPQ -c "rv 0 stratum" 127.0.0.1 > "$TMP/rv-noauth" 2>&1
+grep -q "stratum=" "$TMP/rv-noauth" && { cat "$TMP/rv-noauth"; fail "unauthenticated ntpq got data"; }
+timeout 10 $NTPQ -k "$TMP/auth.keys" -a 1 -c passwd -c "authenticate yes" -c "rv 0 stratum" 127.0.0.1 \
+  </dev/null > "$TMP/rv-auth" 2>&1
+grep -q "stratum=8" "$TMP/rv-auth" || { cat "$TMP/rv-auth"; fail "ntpq with key 1 got no data"; }
 stop_server
 echo "PASS"

@@ -16,7 +16,7 @@ NTPQ=$NTPAUTH_PEERS/ntpsec/usr/bin/ntpq
 CHECK=/usr/lib/nagios/plugins/check_ntp_peer
 PY=/usr/bin/python3
 PROBE="$PY $NTPAUTH_SERVER_TESTS/mode6_probe.py"
-need_tool "$NTPQ" "ntpq not found at $NTPQ (scripts/setup --test unpacks ntpsec)"
+need_tool "$NTPQ" "ntpq not found at $NTPQ (scripts/setup unpacks ntpsec)"
 need_tool "$CHECK" "check_ntp_peer missing (Debian package monitoring-plugins-basic)"
 $PY -c 'import ntp.control' 2>/dev/null || fail "python3-ntp missing (ntpq needs it)"
 for v in NTPAUTH_SIM_DIR NTPAUTH_KEYGEN NTPAUTH_QUERY; do need_tool "${!v:-}" "$v is not set (run through ctest)"; done

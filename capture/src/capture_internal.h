@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "capture/reader.h"
+#include "decompress.h"
 #include "ntpauth/status.h"
 
 /* Link-layer frame as read from a file or an interface, before decoding. */
@@ -44,7 +45,9 @@ typedef struct {
   size_t cap, pos, end;
   bool eof;
   int read_errno;
-  uint64_t consumed;      /* file offset of buf[pos] */
+  uint64_t consumed;      /* file offset of buf[pos] (of the decompressed stream) */
+  cap_decomp *dz;         /* gzip/zstd/lz4 file: buf holds decompressed bytes */
+  cap_compression dz_kind;
 
   cap_format fmt;
   bool big_endian;        /* byte order of the file / current pcapng section */

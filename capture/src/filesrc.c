@@ -48,24 +48,34 @@ static inline uint16_t get16(const cap_filesrc *s, const uint8_t *p) {
   return s->big_endian ? (uint16_t)((p[0] << 8) | p[1]) : (uint16_t)((p[1] << 8) | p[0]);
 }
 
-/* Reads more input into buf[end..cap). Returns bytes read, 0 at end of input or on error. */
-static size_t read_more(cap_filesrc *s) {
-  size_t room = s->cap - s->end;
+/* Reads up to `room` bytes of the file itself (compressed or not) into dst. Returns bytes read,
+ * 0 at end of input, -1 on error (read_errno set). */
+static ssize_t read_raw(void *ctx, uint8_t *dst, size_t room) {
+  cap_filesrc *s = ctx;
   if (s->fd < 0) {
     size_t n = s->mem_len - s->mem_off;
     if (n > room) n = room;
-    if (n == 0) return 0;
-    memcpy(s->buf + s->end, s->mem + s->mem_off, n);
+    memcpy(dst, s->mem + s->mem_off, n);
     s->mem_off += n;
-    return n;
+    return (ssize_t)n;
   }
   for (;;) {
-    ssize_t n = read(s->fd, s->buf + s->end, room);
-    if (n >= 0) return (size_t)n;
+    ssize_t n = read(s->fd, dst, room);
+    if (n >= 0) return n;
     if (errno == EINTR && !(s->interrupted && *s->interrupted)) continue;
     s->read_errno = errno;
-    return 0;
+    return -1;
   }
+}
+
+/* Reads more input into buf[end..cap), decompressed when the file is. Returns bytes read, 0 at
+ * end of input or on error. */
+static size_t read_more(cap_filesrc *s) {
+  size_t room = s->cap - s->end;
+  ssize_t n = s->dz ? cap_decomp_read(s->dz, s->buf + s->end, room)
+                    : read_raw(s, s->buf + s->end, room);
+  if (n < 0 && !s->read_errno) s->read_errno = EIO;
+  return n > 0 ? (size_t)n : 0;
 }
 
 /* Makes at least `need` bytes available at buf[pos] unless input ends first. Returns the bytes
@@ -110,6 +120,8 @@ static inline void consume(cap_filesrc *s, size_t n) {
 }
 
 static nta_status input_error(cap_filesrc *s, nta_diag *err) {
+  if (s->dz && cap_decomp_error(s->dz)[0])
+    return nta_diag_set(err, NTA_ERR_IO, "%s: %s", s->name, cap_decomp_error(s->dz));
   return nta_diag_set(err, NTA_ERR_IO, "%s: read error: %s", s->name, strerror(s->read_errno));
 }
 
@@ -132,6 +144,53 @@ static nta_status open_pcap(cap_filesrc *s, uint32_t magic_be, nta_diag *err) {
   s->pcap_linktype = get32(s, s->buf + s->pos + 20) & 0xffffu;
   consume(s, PCAP_FILE_HEADER_LEN);
   return NTA_OK;
+}
+
+/* Names what the file looked like and what would have been read. */
+static nta_status unknown_format(cap_filesrc *s, uint32_t magic_be, nta_diag *err) {
+  static const char supported[] = "supported: pcap and pcapng, plain or compressed with gzip, "
+                                  "zstd or lz4";
+  if (s->dz)
+    return nta_diag_set(err, NTA_ERR_PARSE, "%s: %s-compressed, but no pcap or pcapng file inside "
+                        "(magic 0x%08x); %s", s->name, cap_compression_name(s->dz_kind),
+                        magic_be, supported);
+  const char *what = cap_format_guess(s->buf + s->pos, s->end - s->pos);
+  return nta_diag_set(err, NTA_ERR_PARSE, "%s: not a pcap or pcapng file (magic 0x%08x%s%s); %s",
+                      s->name, magic_be, what ? ", looks like " : "", what ? what : "",
+                      supported);
+}
+
+/* Reads the file header by its magic number (at least 4 bytes are at buf[pos]). */
+static nta_status open_by_magic(cap_filesrc *s, nta_diag *err) {
+  uint32_t magic_be = be32(s->buf + s->pos);
+  switch (magic_be) {
+  case PCAP_MAGIC_USEC:
+  case PCAP_MAGIC_NSEC:
+  case 0xd4c3b2a1u:
+  case 0x4d3cb2a1u:
+    return open_pcap(s, magic_be, err);
+  case PCAPNG_SHB:
+    s->fmt = CAP_FMT_PCAPNG;  /* the SHB itself is parsed as the first block */
+    return NTA_OK;
+  default:
+    return unknown_format(s, magic_be, err);
+  }
+}
+
+/* The bytes read so far are the start of a compressed stream: hand them to a decompressor and
+ * read the capture header again from its output. */
+static nta_status open_compressed(cap_filesrc *s, cap_compression comp, nta_diag *err) {
+  s->dz = cap_decomp_create(comp, s->buf + s->pos, s->end - s->pos, read_raw, s);
+  if (!s->dz) return nta_diag_set(err, NTA_ERR_NOMEM, "%s: out of memory", s->name);
+  s->dz_kind = comp;
+  s->pos = s->end = 0;
+  s->eof = false;
+  size_t avail = fill(s, 4);
+  if (s->read_errno) return input_error(s, err);
+  if (avail < 4)
+    return nta_diag_set(err, NTA_ERR_PARSE, "%s: %s-compressed, but not a pcap or pcapng file "
+                        "(only %zu bytes)", s->name, cap_compression_name(comp), avail);
+  return open_by_magic(s, err);
 }
 
 nta_status cap_filesrc_open(cap_filesrc *s, const char *name, int fd, bool own_fd,
@@ -158,23 +217,14 @@ nta_status cap_filesrc_open(cap_filesrc *s, const char *name, int fd, bool own_f
   if (avail < 4)
     return nta_diag_set(err, NTA_ERR_PARSE, "%s: not a pcap or pcapng file (only %zu bytes)",
                         name, avail);
-  uint32_t magic_be = be32(s->buf + s->pos);
-  switch (magic_be) {
-  case PCAP_MAGIC_USEC:
-  case PCAP_MAGIC_NSEC:
-  case 0xd4c3b2a1u:
-  case 0x4d3cb2a1u:
-    return open_pcap(s, magic_be, err);
-  case PCAPNG_SHB:
-    s->fmt = CAP_FMT_PCAPNG;  /* the SHB itself is parsed as the first block */
-    return NTA_OK;
-  default:
-    return nta_diag_set(err, NTA_ERR_PARSE, "%s: not a pcap or pcapng file (magic 0x%08x)",
-                        name, magic_be);
-  }
+  cap_compression comp = cap_compression_sniff(s->buf + s->pos, avail);
+  if (comp != CAP_COMP_NONE) return open_compressed(s, comp, err);
+  return open_by_magic(s, err);
 }
 
 void cap_filesrc_close(cap_filesrc *s) {
+  cap_decomp_destroy(s->dz);
+  s->dz = NULL;
   if (s->own_fd && s->fd >= 0) close(s->fd);
   s->fd = -1;
   free(s->buf);

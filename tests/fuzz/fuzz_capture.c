@@ -1,8 +1,9 @@
-/* fuzz_capture: bytes as a capture file (pcap or pcapng), given twice as two inputs and read
- * to the end, once with the default port filter and once also selecting a port taken from the
- * input, so every decoder path (link layers, IPv4/IPv6, extension headers, fragment reassembly)
- * sees the input. Touches every payload byte handed out so ASan checks the bounds. The second
- * pass also selects that port for TCP and feeds the segments to the bounded TCP reassembly. */
+/* fuzz_capture: bytes as a capture file (pcap or pcapng, plain or gzip/zstd/lz4), given twice
+ * as two inputs and read to the end, once with the default port filter and once also selecting
+ * a port taken from the input, so every decoder path (link layers, IPv4/IPv6, extension headers,
+ * fragment reassembly, decompression) sees the input. Touches every payload byte handed out so
+ * ASan checks the bounds. The second pass also selects that port for TCP and feeds the segments
+ * to the bounded TCP reassembly. */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -113,6 +113,7 @@ static void rebuild_keyring(void) {
   nta_keyring *kr = nta_keyring_create();
   GString *problems = g_string_new(NULL);
   bool is_error = false;
+  bool unreadable = false;  /* a keyfile or trust list preference that could not be read */
   nta_diag err;
 
   if (!kr) {
@@ -126,6 +127,7 @@ static void rebuild_keyring(void) {
       if (st != NTA_OK) {
         char *t = g_strdup_printf("keyfile %s: %s", pref_keyfile,
                                   err.msg[0] ? err.msg : nta_status_name(st));
+        unreadable = true;
         append_problem(problems, &is_error, true, t);
         g_free(t);
       }
@@ -151,12 +153,19 @@ static void rebuild_keyring(void) {
       err.msg[0] = '\0';
       if (nta_keyring_trust(kr, pref_trusted, &err) != NTA_OK) {
         char *t = g_strdup_printf("trusted keys \"%s\": %s", pref_trusted, err.msg);
+        unreadable = true;
         append_problem(problems, &is_error, true, t);
         g_free(t);
       }
     }
   }
 
+  /* Settings that cannot be read must not turn into "every key trusted": until they are fixed
+   * no key is trusted (an empty trust list), so no MAC shows as good. */
+  if (kr && unreadable) {
+    nta_keyring_trust(kr, "", &err);
+    append_problem(problems, &is_error, true, "no key is trusted until this is fixed");
+  }
   if (kr) {
     if (keyring)
       nta_keyring_destroy(keyring);

@@ -292,6 +292,19 @@ EOF
      >/dev/null 2>"$work/missing.err"
   grep -q 'missing.keys' "$work/missing.err" || fail "missing keyfile not reported: $(cat "$work/missing.err")"
   expect_eq "missing keyfile: messages" "$(grep -c 'missing.keys' "$work/missing.err")" 1
+  # Settings that cannot be read are an error shown once, never "trust every key": nothing
+  # verifies as good until they are fixed (the analyzer exits 2 on the same settings).
+  ts -r "$cases" -o "ntpauth.keyfile:$keys" -o 'ntpauth.trusted_keys:bogus' -T fields \
+     -e frame.number -e ntpauth.keyring_problem -e ntpauth.verdict >"$work/badtrust.out" \
+     2>"$work/badtrust.err"
+  expect_eq "bad trust list: error messages" "$(grep -c 'trusted keys "bogus"' "$work/badtrust.err")" 1
+  expect_eq "bad trust list: problem shown on" \
+    "$(awk -F'\t' '$2 != "" {print $1}' "$work/badtrust.out" | tr '\n' ' ')" "1 "
+  expect_eq "bad trust list: nothing trusted" \
+    "$(awk -F'\t' -v f=$F_GOOD_REQ '$1 == f {print $3}' "$work/badtrust.out")" untrusted_key
+  local uat1='uat:ntpauth_keys:"11","SHA1","HEX:933F62BE1D604E68A81B557F18CFA200483F5B70"'
+  got=$(field $F_GOOD_REQ ntpauth.verdict -o "$uat1" -o "ntpauth.keyfile:$home/data/missing.keys")
+  expect_eq "unreadable keyfile: table keys not trusted" "$got" untrusted_key
 }
 
 # 200 corrupted copies (editcap -E with different seeds), merged into 4 files.

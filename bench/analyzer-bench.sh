@@ -8,10 +8,14 @@
 #   ntpauth-analyze -q             (one thread: verify + pair + summary)
 #   ntpauth-analyze -q --threads 2
 #   ntpauth-analyze --format jsonl > /dev/null
+#   ntpauth-analyze -q FILE.gz       (gzip read in-process) next to
+#   zcat FILE.gz | ntpauth-analyze -q -    (the same through a pipe: must not be faster)
+#   ntpauth-analyze -q --merge FILE FILE   (two captures as one timeline: RSS must stay flat)
 #   tshark -r FILE -T fields -e frame.number -e ntp.keyid > /dev/null   (the peer: dissects
 #                                  every packet down to the NTP key ID, no verification)
 # and prints packets/s, peak RSS and the ratios. Targets: -q >= 4 M/s on one core,
-# RSS < 32 MiB, --threads 2 >= 1.7x one thread, jsonl >= 1.5 M/s.
+# RSS < 32 MiB (also merged, also for PACKETS=4000000), --threads 2 >= 1.7x one thread,
+# jsonl >= 1.5 M/s, .gz in-process at least as fast as zcat | ntpauth-analyze -.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -62,6 +66,13 @@ measure /dev/null "$analyzer" -q --threads 2 -k "$tmp/bench.keys" "$tmp/bench.pc
 t2_rate=$(rate "$best_s"); t2_kb=$best_kb; t2_s=$best_s; t2_cpu=$best_cpu
 measure /dev/null "$analyzer" --format jsonl -k "$tmp/bench.keys" "$tmp/bench.pcap"
 j_rate=$(rate "$best_s"); j_kb=$best_kb; j_s=$best_s; j_cpu=$best_cpu
+gzip -1 -c "$tmp/bench.pcap" >"$tmp/bench.pcap.gz"
+measure /dev/null "$analyzer" -q -k "$tmp/bench.keys" "$tmp/bench.pcap.gz"
+gz_rate=$(rate "$best_s"); gz_kb=$best_kb; gz_s=$best_s; gz_cpu=$best_cpu
+measure /dev/null sh -c 'zcat "$1" | "$2" -q -k "$3" -' sh "$tmp/bench.pcap.gz" "$analyzer" "$tmp/bench.keys"
+zc_rate=$(rate "$best_s"); zc_kb=$best_kb; zc_s=$best_s; zc_cpu=$best_cpu
+measure /dev/null "$analyzer" -q --merge -k "$tmp/bench.keys" "$tmp/bench.pcap" "$tmp/bench.pcap"
+m_rate=$(rate "$best_s"); m_kb=$best_kb; m_s=$best_s; m_cpu=$best_cpu
 # tshark as nobody with a private HOME (no personal plugins, no root warning); one run: it is slow.
 runs=1
 home=$tmp/home; mkdir -p "$home"; chmod 777 "$home"; chmod 644 "$tmp/bench.pcap"
@@ -75,9 +86,13 @@ echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CP
 row "ntpauth-analyze -q" "$q_rate" "$q_kb" "$q_s" "$q_cpu"
 row "ntpauth-analyze -q --threads 2" "$t2_rate" "$t2_kb" "$t2_s" "$t2_cpu"
 row "ntpauth-analyze --format jsonl" "$j_rate" "$j_kb" "$j_s" "$j_cpu"
+row "ntpauth-analyze -q FILE.gz" "$gz_rate" "$gz_kb" "$gz_s" "$gz_cpu"
+row "zcat FILE.gz | ntpauth-analyze -q -" "$zc_rate" "$zc_kb" "$zc_s" "$zc_cpu"
+row "ntpauth-analyze -q --merge F F (2n)" "$m_rate" "$m_kb" "$m_s" "$m_cpu"
 row "tshark -T fields (decode only)" "$ts_rate" "$ts_kb" "$ts_s" "$ts_cpu"
 echo
 awk -v q="$q_rate" -v t2="$t2_rate" -v j="$j_rate" -v ts="$ts_rate" -v qk="$q_kb" -v tk="$ts_kb" \
+    -v gz="$gz_rate" -v zc="$zc_rate" -v gk="$gz_kb" -v mk="$m_kb" \
     -v qc="$q_cpu" -v tc="$ts_cpu" -v n="$n" 'BEGIN {
   printf "ratio -q / tshark (CPU time):   %.1fx\n", tc / qc
   printf "-q packets per CPU-second:      %.0f  (target >= 4000000 on one core)\n", n / qc
@@ -85,6 +100,8 @@ awk -v q="$q_rate" -v t2="$t2_rate" -v j="$j_rate" -v ts="$ts_rate" -v qk="$q_kb
   printf "ratio --threads 2 / -q:         %.2fx  (target >= 1.7x)\n", t2 / q
   printf "ratio jsonl / tshark:           %.1fx\n", j / ts
   printf "RSS tshark / ntpauth-analyze:   %.1fx\n", tk / qk
+  printf "ratio .gz / zcat pipe (wall):   %.2fx  (target >= 1.0x)\n", gz / zc
+  printf "peak RSS -q %.1f MiB, .gz %.1f MiB, --merge of two copies %.1f MiB  (target <= 32 MiB)\n", qk / 1024, gk / 1024, mk / 1024
   printf "targets (wall clock): -q >= 4000000 pkt/s: %s; RSS < 32 MiB: %s; jsonl >= 1500000 pkt/s: %s\n",
     (q >= 4000000 ? "met" : "NOT met"), (qk < 32768 ? "met" : "NOT met"), (j >= 1500000 ? "met" : "NOT met")
 }'

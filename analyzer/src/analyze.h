@@ -46,6 +46,9 @@ typedef struct {
   size_t n_ports;
   const char *iface;      /* -i: live capture instead of files */
   const char *bpf;        /* the filter words after -i IFACE, joined */
+  bool merge;             /* --merge: one timeline over all captures */
+  bool require_auth;      /* --require-auth: client/server packets without a MAC fail */
+  bool show_expected;     /* --show-expected: print the digest a bad_mac packet should carry */
   bool quiet;
   an_format format;
   unsigned threads;
@@ -64,10 +67,17 @@ void an_options_free(an_options *opt);
  * nta_packet/nta_verify_result (several hundred bytes of split tables per packet). */
 typedef struct {
   nta_observation obs;    /* frame, time, endpoints, header fields, verdict: what pairing reads */
+  const char *file;       /* the capture as named on the command line (or the interface) */
+  size_t input;           /* its index among the captures */
   const uint8_t *payload;
   uint32_t captured_len, wire_len;
+  uint64_t bytes_hash;    /* of the payload, for --merge (same packet seen at two points) */
   uint8_t version;
   uint16_t digest_len;
+  uint8_t digest_shown;   /* received digest bytes captured (<= digest_len) */
+  bool has_expected;      /* bad_mac under --show-expected: expected[] is set */
+  uint8_t digest[NTA_MAC_MAX];
+  uint8_t expected[NTA_MAC_MAX];
   char reason[NTA_REASON_MAX];   /* empty under -q */
 } an_record;
 
@@ -76,6 +86,8 @@ typedef struct {
   nta_packet pkt;
   nta_verify_result vr;
   bool skip_reason;       /* -q prints no per-packet reason: do not copy it into records */
+  bool want_expected;     /* --show-expected */
+  bool want_hash;         /* --merge */
 } an_scratch;
 
 /* Parses and verifies rec->payload into rec's facts. `kr` may be NULL (no keys). */
@@ -86,11 +98,33 @@ typedef struct an_report an_report;
 
 an_report *an_report_create(const an_options *opt, FILE *out, const nta_keyring *kr);
 void an_report_destroy(an_report *rep);
+/* A part of the report starts: one capture (`name` as given on the command line, or the
+ * interface) or all of them merged (NULL). Pairing and counters start afresh. False when out
+ * of memory. */
+bool an_report_part_begin(an_report *rep, const char *name);
 /* In capture order: pairing, counters, one output line/object. */
 void an_report_packet(an_report *rep, const an_record *rec);
-/* Ends the packet list and writes the summary. `input_error` (may be NULL) is the reason reading
- * stopped early; `frames` the number of capture records read. Returns the exit status. */
-int an_report_finish(an_report *rep, const char *input_error, uint64_t frames);
+/* Ends the part with its summary. `input_error` (may be NULL) is the reason reading stopped
+ * early; `frames` the number of capture records read. */
+void an_report_part_end(an_report *rep, const char *input_error, uint64_t frames);
+/* Writes the end (keys, totals, notes, result). Returns the exit status: 2 after an input
+ * error, 1 when a packet failed or nothing was verified, else 0. */
+int an_report_finish(an_report *rep);
+
+/* ---- input (source.c) ---- */
+typedef struct an_source an_source;
+
+/* Opens captures[first .. first + count) (count > 1 only to merge them), or the live interface
+ * of -i. NULL with the reason in err. */
+an_source *an_source_open(const an_options *opt, size_t first, size_t count, nta_diag *err);
+void an_source_destroy(an_source *s);
+/* Next datagram (the earliest of all inputs when merging); *input_index says whose. */
+cap_next_status an_source_next(an_source *s, cap_datagram *out, size_t *input_index,
+                               nta_diag *err);
+/* Async-signal-safe: ends reading soon (Ctrl-C). */
+void an_source_interrupt(an_source *s);
+void an_source_progress(const an_source *s, uint64_t *done, uint64_t *total);
+uint64_t an_source_frames(const an_source *s);
 
 /* ---- pipeline (pipeline.c) ---- */
 typedef struct {
@@ -101,7 +135,7 @@ typedef struct {
 
 /* Reads every datagram from `rd`, verifies with `kr` (threads > 1: one clone per worker) and
  * feeds the report in capture order. */
-void an_pipeline_run(cap_reader *rd, const nta_keyring *kr, const an_options *opt, an_report *rep,
+void an_pipeline_run(an_source *src, const nta_keyring *kr, const an_options *opt, an_report *rep,
                      an_run_result *res);
 
 #endif

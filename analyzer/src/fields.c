@@ -8,6 +8,11 @@ static void set_u64(an_value *v, uint64_t u) {
   v->u = u;
 }
 
+static void get_file(an_packet_view *pv, an_value *v) {
+  v->kind = AN_VAL_TEXT;
+  v->s = pv->rec->file;
+}
+
 static void get_frame(an_packet_view *pv, an_value *v) { set_u64(v, pv->rec->obs.frame); }
 
 static void get_time(an_packet_view *pv, an_value *v) {
@@ -47,6 +52,20 @@ static void get_algorithm(an_packet_view *pv, an_value *v) {
   v->s = pv->rec->obs.algorithm;
 }
 
+static void get_digest(an_packet_view *pv, an_value *v) {
+  if (!pv->rec->digest_shown) return;
+  v->kind = AN_VAL_HEX;
+  v->bytes = pv->rec->digest;
+  v->len = pv->rec->digest_shown;
+}
+
+static void get_expected(an_packet_view *pv, an_value *v) {
+  if (!pv->rec->has_expected) return;
+  v->kind = AN_VAL_HEX;
+  v->bytes = pv->rec->expected;
+  v->len = pv->rec->digest_len < NTA_MAC_MAX ? pv->rec->digest_len : NTA_MAC_MAX;
+}
+
 static void get_verdict(an_packet_view *pv, an_value *v) {
   v->kind = AN_VAL_NAME;
   v->s = nta_verdict_name(pv->rec->obs.verdict);
@@ -83,30 +102,65 @@ static void get_timing_trusted(an_packet_view *pv, an_value *v) {
   v->b = pv->xr->timing_trusted;
 }
 
+static void set_fixed6(an_value *v, double d) {
+  v->kind = AN_VAL_FIXED6;
+  v->d = d;
+}
+
+static void get_seen_file(an_packet_view *pv, an_value *v) {
+  if (!pv->seen || !pv->seen->duplicate) return;
+  v->kind = AN_VAL_TEXT;
+  v->s = pv->seen->first_file;
+}
+
+static void get_seen_frame(an_packet_view *pv, an_value *v) {
+  if (pv->seen && pv->seen->duplicate) set_u64(v, pv->seen->first_frame);
+}
+
+static void get_seen_after(an_packet_view *pv, an_value *v) {
+  if (pv->seen && pv->seen->duplicate) set_fixed6(v, pv->seen->after);
+}
+
+static void get_oneway_request(an_packet_view *pv, an_value *v) {
+  if (pv->seen && pv->seen->has_oneway) set_fixed6(v, pv->seen->oneway_request);
+}
+
+static void get_oneway_reply(an_packet_view *pv, an_value *v) {
+  if (pv->seen && pv->seen->has_oneway) set_fixed6(v, pv->seen->oneway_reply);
+}
+
 static void get_findings(an_packet_view *pv, an_value *v) {
   if (pv->xr->n_findings) v->kind = AN_VAL_FINDINGS;
 }
 
 const an_field an_fields[] = {
-  { "frame", false, get_frame },
-  { "time", false, get_time },
-  { "src", false, get_src },
-  { "sport", false, get_sport },
-  { "dst", false, get_dst },
-  { "dport", false, get_dport },
-  { "version", false, get_version },
-  { "mode", false, get_mode },
-  { "stratum", false, get_stratum },
-  { "key_id", false, get_key_id },
-  { "mac_len", false, get_mac_len },
-  { "algorithm", false, get_algorithm },
-  { "verdict", false, get_verdict },
-  { "reason", false, get_reason },
-  { "request_frame", true, get_request_frame },
-  { "offset", true, get_offset },
-  { "delay", true, get_delay },
-  { "timing_trusted", true, get_timing_trusted },
-  { "findings", true, get_findings },
+  { "file", false, AN_SHOW_ALWAYS, get_file },
+  { "frame", false, AN_SHOW_ALWAYS, get_frame },
+  { "time", false, AN_SHOW_ALWAYS, get_time },
+  { "src", false, AN_SHOW_ALWAYS, get_src },
+  { "sport", false, AN_SHOW_ALWAYS, get_sport },
+  { "dst", false, AN_SHOW_ALWAYS, get_dst },
+  { "dport", false, AN_SHOW_ALWAYS, get_dport },
+  { "version", false, AN_SHOW_ALWAYS, get_version },
+  { "mode", false, AN_SHOW_ALWAYS, get_mode },
+  { "stratum", false, AN_SHOW_ALWAYS, get_stratum },
+  { "key_id", false, AN_SHOW_ALWAYS, get_key_id },
+  { "mac_len", false, AN_SHOW_ALWAYS, get_mac_len },
+  { "algorithm", false, AN_SHOW_ALWAYS, get_algorithm },
+  { "digest", false, AN_SHOW_ALWAYS, get_digest },
+  { "expected_digest", false, AN_SHOW_EXPECTED, get_expected },
+  { "verdict", false, AN_SHOW_ALWAYS, get_verdict },
+  { "reason", false, AN_SHOW_ALWAYS, get_reason },
+  { "request_frame", true, AN_SHOW_ALWAYS, get_request_frame },
+  { "offset", true, AN_SHOW_ALWAYS, get_offset },
+  { "delay", true, AN_SHOW_ALWAYS, get_delay },
+  { "timing_trusted", true, AN_SHOW_ALWAYS, get_timing_trusted },
+  { "seen_first_in", true, AN_SHOW_MERGE, get_seen_file },
+  { "seen_first_frame", true, AN_SHOW_MERGE, get_seen_frame },
+  { "seen_after", true, AN_SHOW_MERGE, get_seen_after },
+  { "oneway_request", true, AN_SHOW_MERGE, get_oneway_request },
+  { "oneway_reply", true, AN_SHOW_MERGE, get_oneway_reply },
+  { "findings", true, AN_SHOW_ALWAYS, get_findings },
 };
 
 const size_t an_n_fields = sizeof an_fields / sizeof an_fields[0];
@@ -118,4 +172,13 @@ const char *an_packet_reason(const an_out *o, const an_record *rec, char *tmp, s
     return tmp;
   }
   return rec->reason;
+}
+
+bool an_field_shown(const an_field *f, const an_options *opt) {
+  switch (f->show) {
+  case AN_SHOW_EXPECTED: return opt->show_expected;
+  case AN_SHOW_MERGE: return opt->merge;
+  case AN_SHOW_ALWAYS: break;
+  }
+  return true;
 }

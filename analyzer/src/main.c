@@ -1,7 +1,8 @@
 /* main.c - ntpauth-analyze: verify NTP symmetric-key authentication in captures.
  *
- * Options are options.c; here keys are loaded and the inputs opened, then pipeline.c reads and
- * verifies and report.c prints. */
+ * Options are options.c; here keys are loaded and each part of the report (one capture, or all
+ * merged) gets its input opened (source.c), read and verified (pipeline.c) and printed
+ * (report.c). */
 #include "analyze.h"
 
 #include <signal.h>
@@ -10,12 +11,22 @@
 
 #define PROG "ntpauth-analyze"
 
-static cap_reader *volatile interrupt_target;
+static an_source *volatile interrupt_target;
 
-static void on_sigint(int sig) {
+static void on_signal(int sig) {
   (void)sig;
-  cap_reader *r = interrupt_target;
-  if (r) cap_reader_interrupt(r);
+  an_source *s = interrupt_target;
+  if (s) an_source_interrupt(s);
+}
+
+/* Ctrl-C (or SIGTERM) ends reading with the summary: live captures run until then. */
+static void catch_interrupts(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
 }
 
 static void print_diags(const nta_diags *ds) {
@@ -72,50 +83,49 @@ static bool load_keys(const an_options *opt, nta_keyring **out) {
   return true;
 }
 
-/* The live interface or the capture files; Ctrl-C ends a live capture with the summary. */
-static cap_reader *open_inputs(const an_options *opt) {
+/* One part of the report: one capture, the live interface, or every capture merged. */
+static void analyze_part(const an_options *opt, const nta_keyring *kr, an_report *rep,
+                         size_t first, size_t count) {
+  const char *name = opt->iface ? opt->iface : opt->merge ? NULL : opt->captures[first];
   nta_diag err = { { 0 } };
-  cap_reader *rd = cap_reader_create();
-  if (!rd) {
+  if (!an_report_part_begin(rep, name)) {
     fprintf(stderr, PROG ": out of memory\n");
-    return NULL;
+    an_report_part_end(rep, "out of memory", 0);
+    return;
   }
-  if (cap_reader_set_ports(rd, opt->ports, opt->n_ports, &err) != NTA_OK) goto fail;
-  if (opt->iface) {
-    if (cap_reader_open_live(rd, opt->iface, opt->bpf, &err) != NTA_OK) goto fail;
-    interrupt_target = rd;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    return rd;
+  an_source *src = an_source_open(opt, first, count, &err);
+  if (!src) {
+    fprintf(stderr, PROG ": %s\n", err.msg);
+    an_report_part_end(rep, err.msg, 0);
+    return;
   }
-  for (size_t i = 0; i < opt->n_captures; i++)
-    if (cap_reader_add_file(rd, opt->captures[i], &err) != NTA_OK) goto fail;
-  return rd;
-fail:
-  fprintf(stderr, PROG ": %s\n", err.msg);
-  cap_reader_destroy(rd);
-  return NULL;
-}
-
-/* Reads everything, prints the report; returns the exit status. */
-static int analyze(const an_options *opt, cap_reader *rd, const nta_keyring *kr) {
-  an_report *rep = an_report_create(opt, stdout, kr);
-  if (!rep) {
-    fprintf(stderr, PROG ": out of memory\n");
-    return AN_EXIT_ERROR;
-  }
+  interrupt_target = src;
   an_run_result res;
-  an_pipeline_run(rd, kr, opt, rep, &res);
+  an_pipeline_run(src, kr, opt, rep, &res);
+  interrupt_target = NULL;
   const char *input_error = res.status == CAP_NEXT_ERROR ? res.error : NULL;
   if (input_error) {
     fflush(stdout);
     fprintf(stderr, PROG ": %s\n", input_error);
   }
-  int status = an_report_finish(rep, input_error, res.frames);
+  an_report_part_end(rep, input_error, res.frames);
+  an_source_destroy(src);
+}
+
+/* Reads everything, prints the report; returns the exit status. */
+static int analyze(const an_options *opt, const nta_keyring *kr) {
+  an_report *rep = an_report_create(opt, stdout, kr);
+  if (!rep) {
+    fprintf(stderr, PROG ": out of memory\n");
+    return AN_EXIT_ERROR;
+  }
+  catch_interrupts();
+  if (opt->iface || opt->merge) {
+    analyze_part(opt, kr, rep, 0, opt->iface ? 1 : opt->n_captures);
+  } else {
+    for (size_t i = 0; i < opt->n_captures; i++) analyze_part(opt, kr, rep, i, 1);
+  }
+  int status = an_report_finish(rep);
   if (ferror(stdout)) {
     fprintf(stderr, PROG ": error writing standard output\n");
     status = AN_EXIT_ERROR;
@@ -129,12 +139,7 @@ int main(int argc, char **argv) {
   an_options_parse(argc, argv, &opt);
   nta_keyring *kr = NULL;
   int status = AN_EXIT_ERROR;
-  if (load_keys(&opt, &kr)) {
-    cap_reader *rd = open_inputs(&opt);
-    if (rd) status = analyze(&opt, rd, kr);
-    interrupt_target = NULL;
-    cap_reader_destroy(rd);
-  }
+  if (load_keys(&opt, &kr)) status = analyze(&opt, kr);
   nta_keyring_destroy(kr);
   an_options_free(&opt);
   return status;

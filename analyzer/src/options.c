@@ -16,7 +16,7 @@ struct an_options_store {
   GOptionContext *ctx;
   gchar **read, **keys, **trusted, **ports, **rest;
   gchar *dialect, *conf, *iface, *format, *bpf;
-  gboolean quiet, no_color, version;
+  gboolean quiet, no_color, version, merge, require_auth, show_expected;
   gint threads;
   an_ntpconf ntpconf;
 };
@@ -38,7 +38,8 @@ static void usage_error(an_options *opt, const char *fmt, ...) {
 static GOptionContext *make_context(struct an_options_store *s) {
   GOptionEntry entries[] = {
     { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &s->read,
-      "Read a capture file (pcap or pcapng; '-' = standard input); repeatable", "FILE" },
+      "Read a capture file (pcap or pcapng, plain or gzip/zstd/lz4; '-' = standard input); "
+      "repeatable", "FILE" },
     { "keys", 'k', 0, G_OPTION_ARG_FILENAME_ARRAY, &s->keys,
       "Keyfile (ntpd, ntpsec or chrony format); repeatable", "FILE" },
     { "trusted", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s->trusted,
@@ -53,6 +54,13 @@ static GOptionContext *make_context(struct an_options_store *s) {
     { "interface", 'i', 0, G_OPTION_ARG_STRING, &s->iface,
       "Capture live on IFACE; remaining arguments form a BPF filter; Ctrl-C ends with the summary",
       "IFACE" },
+    { "merge", 0, 0, G_OPTION_ARG_NONE, &s->merge,
+      "Captures of the same traffic at several points: one timeline by capture time; a packet "
+      "seen again elsewhere is no replay; one-way delays", NULL },
+    { "require-auth", 0, 0, G_OPTION_ARG_NONE, &s->require_auth,
+      "Client and server packets without a MAC are failures", NULL },
+    { "show-expected", 0, 0, G_OPTION_ARG_NONE, &s->show_expected,
+      "Also print the digest a bad_mac packet should have carried (a valid MAC for it!)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &s->quiet, "Print the summary only", NULL },
     { "format", 0, 0, G_OPTION_ARG_STRING, &s->format,
       "Output format: text (default), jsonl, json or csv", "FMT" },
@@ -73,9 +81,12 @@ static GOptionContext *make_context(struct an_options_store *s) {
       "Verdicts: good, bad_mac, unknown_key, untrusted_key, crypto_nak, no_auth, nts, mssntp,\n"
       "malformed. Without -k, MAC'd packets are listed with key ID and MAC length ('no keys\n"
       "loaded') and do not count as failures.\n"
-      "Exit status: 0 no packet failed verification, 1 some packet is bad_mac, unknown_key or\n"
-      "untrusted_key, 2 usage or input error (a cut or corrupt capture: every packet before the\n"
-      "damage is still reported).\n"
+      "Each capture is its own part (frame numbers as tshark counts them, its own pairing and\n"
+      "summary), then a total; --merge makes them one timeline.\n"
+      "Exit status, over all captures: 0 every MAC verified and at least one packet verified;\n"
+      "1 a failure (bad_mac, unknown_key, untrusted_key; no_auth under --require-auth) or\n"
+      "nothing verified (no NTP packet, none with a MAC, or with -k none good); 2 usage or input\n"
+      "error (a cut or corrupt capture: every packet before the damage is still reported).\n"
       "Offset/delay of a paired exchange use the capture times of request and reply as T1/T4:\n"
       "the offset is the server's clock minus the capturing host's clock.\n"
       "Example: " PROG " capture.pcap -k /etc/ntpsec/ntp.keys --trusted '1-10'");
@@ -132,6 +143,7 @@ static void choose_inputs(an_options *opt) {
   opt->captures = append_all(opt->captures, &opt->n_captures, s->read);
   if (s->iface) {
     if (opt->n_captures) usage_error(opt, "-i cannot be combined with capture files (-r)");
+    if (s->merge) usage_error(opt, "--merge needs capture files, not -i");
     if (s->rest) s->bpf = g_strjoinv(" ", s->rest);
     opt->iface = s->iface;
     opt->bpf = s->bpf;
@@ -180,6 +192,9 @@ void an_options_parse(int argc, char **argv, an_options *opt) {
     exit(AN_EXIT_OK);
   }
   opt->quiet = s->quiet;
+  opt->merge = s->merge;
+  opt->require_auth = s->require_auth;
+  opt->show_expected = s->show_expected;
   check_values(opt);
   choose_inputs(opt);
   const char *no_color_env = getenv("NO_COLOR");

@@ -197,3 +197,11 @@ void ob_csv_str(outbuf *ob, const char *s) {
   }
   ob_char(ob, '"');
 }
+
+void ob_hex(outbuf *ob, const uint8_t *b, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    ob_char(ob, digits[b[i] >> 4]);
+    ob_char(ob, digits[b[i] & 15]);
+  }
+}

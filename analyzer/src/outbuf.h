@@ -56,6 +56,8 @@ void ob_addr_port(outbuf *ob, const nta_endpoint *ep);
 /* A JSON string literal with quotes; escapes per RFC 8259, bytes >= 0x80 copied when they form
  * valid UTF-8, else \u00XX. */
 void ob_json_str(outbuf *ob, const char *s);
+/* Bytes as lowercase hex, two digits each. */
+void ob_hex(outbuf *ob, const uint8_t *b, size_t n);
 /* A CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
 void ob_csv_str(outbuf *ob, const char *s);
 

@@ -18,6 +18,31 @@
 #define BATCH_RECORDS 2048
 #define BATCH_ARENA (512 * 1024)
 
+/* The received digest as far as it was captured, and the expected one of a bad_mac. */
+static void record_digests(an_record *rec, const nta_packet *p, const nta_verify_result *v,
+                           bool want_expected) {
+  rec->digest_shown = 0;
+  rec->has_expected = false;
+  if (!v->has_key_id || v->split < 0 || v->split >= p->n_splits || v->digest_len == 0) return;
+  size_t at = (size_t)p->splits[v->split].mac_offset + 4;
+  size_t n = v->digest_len < NTA_MAC_MAX ? v->digest_len : NTA_MAC_MAX;
+  if (at >= rec->captured_len) return;
+  if (n > rec->captured_len - at) n = rec->captured_len - at;
+  memcpy(rec->digest, rec->payload + at, n);
+  rec->digest_shown = (uint8_t)n;
+  if (want_expected && v->verdict == NTA_V_BAD_MAC) {
+    memcpy(rec->expected, v->expected, v->digest_len < NTA_MAC_MAX ? v->digest_len : NTA_MAC_MAX);
+    rec->has_expected = true;
+  }
+}
+
+/* FNV-1a over the payload: two sightings of one packet have equal hashes. */
+static uint64_t bytes_hash(const uint8_t *b, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ n;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+
 void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   nta_packet *p = &sc->pkt;
   nta_verify_result *v = &sc->vr;
@@ -26,6 +51,8 @@ void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   nta_observation_set_packet(&rec->obs, p, v);
   rec->version = p->version;
   rec->digest_len = v->digest_len;
+  record_digests(rec, p, v, sc->want_expected);
+  if (sc->want_hash) rec->bytes_hash = bytes_hash(rec->payload, rec->captured_len);
   if (sc->skip_reason) {
     rec->reason[0] = '\0';
     return;
@@ -35,7 +62,10 @@ void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   rec->reason[n] = '\0';
 }
 
-static void record_from_datagram(an_record *rec, const cap_datagram *dg, const uint8_t *payload) {
+static void record_from_datagram(an_record *rec, const cap_datagram *dg, const uint8_t *payload,
+                                 const an_options *opt, size_t input) {
+  rec->input = input;
+  rec->file = opt->iface ? opt->iface : opt->captures[input];
   rec->obs.frame = dg->frame;
   rec->obs.time_sec = dg->ts_sec;
   rec->obs.time_nsec = dg->ts_nsec;
@@ -44,6 +74,12 @@ static void record_from_datagram(an_record *rec, const cap_datagram *dg, const u
   rec->payload = payload;
   rec->captured_len = dg->captured_len;
   rec->wire_len = dg->wire_len < dg->captured_len ? dg->captured_len : dg->wire_len;
+}
+
+static void scratch_init(an_scratch *sc, const an_options *opt) {
+  sc->skip_reason = opt->quiet;
+  sc->want_expected = opt->show_expected;
+  sc->want_hash = opt->merge;
 }
 
 /* ---- progress on stderr ---- */
@@ -55,7 +91,7 @@ typedef struct {
   bool shown;
 } progress;
 
-static void progress_tick(progress *pg, const cap_reader *rd) {
+static void progress_tick(progress *pg, const an_source *src) {
   if (!pg->enabled || (++pg->packets & 0x3fff) != 0) return;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -63,7 +99,7 @@ static void progress_tick(progress *pg, const cap_reader *rd) {
   if (dt < 0.5) return;
   pg->last = now;
   uint64_t done = 0, total = 0;
-  cap_reader_progress(rd, &done, &total);
+  an_source_progress(src, &done, &total);
   if (total > 0)
     fprintf(stderr, "\r%5.1f%%  %llu NTP packets ", 100.0 * (double)done / (double)total,
             (unsigned long long)pg->packets);
@@ -84,7 +120,7 @@ static void progress_init(progress *pg, bool enabled) {
 
 /* ---- single thread ---- */
 
-static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
+static void run_single(an_source *src, const nta_keyring *kr, const an_options *opt,
                        an_report *rep, an_run_result *res) {
   an_record *rec = calloc(1, sizeof *rec);
   an_scratch *sc = calloc(1, sizeof *sc);
@@ -95,17 +131,18 @@ static void run_single(cap_reader *rd, const nta_keyring *kr, const an_options *
     snprintf(res->error, sizeof res->error, "out of memory");
     return;
   }
-  sc->skip_reason = opt->quiet;
+  scratch_init(sc, opt);
   progress pg;
   progress_init(&pg, opt->progress);
   cap_datagram dg;
   nta_diag err = { { 0 } };
   cap_next_status st;
-  while ((st = cap_reader_next(rd, &dg, &err)) == CAP_NEXT_DATAGRAM) {
-    record_from_datagram(rec, &dg, dg.payload);
+  size_t input;
+  while ((st = an_source_next(src, &dg, &input, &err)) == CAP_NEXT_DATAGRAM) {
+    record_from_datagram(rec, &dg, dg.payload, opt, input);
     an_record_verify(kr, rec, sc);
     an_report_packet(rep, rec);
-    progress_tick(&pg, rd);
+    progress_tick(&pg, src);
   }
   progress_end(&pg);
   res->status = st;
@@ -263,13 +300,14 @@ static void *worker_main(void *arg) {
 /* The main thread reads datagrams into batches and, between batches, reports the verified ones
  * in order; when every batch is in flight it verifies a queued one itself, and sleeps only when
  * the workers hold them all. So --threads N keeps N threads busy: N - 1 workers and this one. */
-static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt, an_report *rep,
+static void read_and_report(pipeline *pl, an_source *src, const an_options *opt, an_report *rep,
                             const helper *h, an_run_result *res) {
   progress pg;
   progress_init(&pg, opt->progress);
   cap_datagram dg;
   nta_diag err = { { 0 } };
   cap_next_status st = CAP_NEXT_DATAGRAM;
+  size_t input = 0;
   while (st == CAP_NEXT_DATAGRAM) {
     batch *b = try_take_free(pl);
     if (!b) {
@@ -277,7 +315,7 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
       continue;
     }
     while (b->n < BATCH_RECORDS) {
-      st = cap_reader_next(rd, &dg, &err);
+      st = an_source_next(src, &dg, &input, &err);
       if (st != CAP_NEXT_DATAGRAM) break;
       if (dg.captured_len > BATCH_ARENA) dg.captured_len = BATCH_ARENA;  /* UDP never gets here */
       if (BATCH_ARENA - b->arena_used < dg.captured_len) {
@@ -289,8 +327,8 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
       memcpy(copy, dg.payload, dg.captured_len);
       b->arena_used += (dg.captured_len + 7u) & ~(size_t)7u;
       if (b->arena_used > BATCH_ARENA) b->arena_used = BATCH_ARENA;
-      record_from_datagram(&b->recs[b->n++], &dg, copy);
-      progress_tick(&pg, rd);
+      record_from_datagram(&b->recs[b->n++], &dg, copy, opt, input);
+      progress_tick(&pg, src);
     }
     if (b->n > 0) {
       submit(pl, b);
@@ -313,7 +351,7 @@ static void read_and_report(pipeline *pl, cap_reader *rd, const an_options *opt,
   if (st == CAP_NEXT_ERROR) snprintf(res->error, sizeof res->error, "%s", err.msg);
 }
 
-static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options *opt,
+static void run_threads(an_source *src, const nta_keyring *kr, const an_options *opt,
                         an_report *rep, an_run_result *res) {
   unsigned nworkers = opt->threads - 1;   /* the main thread verifies too */
   size_t nbatches = 2 * (size_t)opt->threads + 2;
@@ -330,7 +368,7 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   an_scratch *main_scratch = calloc(1, sizeof *main_scratch);
   if (!pl.order || !all || !args || !tids || !main_scratch) {
     free(pl.order); free(all); free(args); free(tids); free(main_scratch);
-    run_single(rd, kr, opt, rep, res);
+    run_single(src, kr, opt, rep, res);
     return;
   }
   size_t made = 0;
@@ -346,7 +384,7 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   if (made >= 2) {
     for (; started < nworkers; started++) {
       args[started].pl = &pl;
-      args[started].scratch.skip_reason = opt->quiet;
+      scratch_init(&args[started].scratch, opt);
       args[started].kr = kr ? nta_keyring_clone(kr) : NULL;
       if ((kr && !args[started].kr) ||
           pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
@@ -356,9 +394,9 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
     }
   }
   bool threaded = started > 0;
-  main_scratch->skip_reason = opt->quiet;
+  scratch_init(main_scratch, opt);
   helper h = { .kr = kr, .scratch = main_scratch };
-  if (threaded) read_and_report(&pl, rd, opt, rep, &h, res);
+  if (threaded) read_and_report(&pl, src, opt, rep, &h, res);
 
   pthread_mutex_lock(&pl.lock);
   pl.shutdown = true;
@@ -379,15 +417,15 @@ static void run_threads(cap_reader *rd, const nta_keyring *kr, const an_options 
   pthread_cond_destroy(&pl.cond_work);
   pthread_cond_destroy(&pl.cond_done);
 
-  if (!threaded) run_single(rd, kr, opt, rep, res);
+  if (!threaded) run_single(src, kr, opt, rep, res);
 }
 
-void an_pipeline_run(cap_reader *rd, const nta_keyring *kr, const an_options *opt, an_report *rep,
+void an_pipeline_run(an_source *src, const nta_keyring *kr, const an_options *opt, an_report *rep,
                      an_run_result *res) {
   memset(res, 0, sizeof *res);
   if (opt->threads > 1 && !opt->iface)
-    run_threads(rd, kr, opt, rep, res);
+    run_threads(src, kr, opt, rep, res);
   else
-    run_single(rd, kr, opt, rep, res);
-  res->frames = cap_reader_stats(rd)->frames;
+    run_single(src, kr, opt, rep, res);
+  res->frames = an_source_frames(src);
 }

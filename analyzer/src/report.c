@@ -1,28 +1,36 @@
 /* report.c - what ntpauth-analyze prints: pairing, statistics and the chosen writer.
  *
- * Each packet goes through the exchange table (pairing, findings), into the statistics and,
- * unless -q, to the writer of the chosen format. The writers format into a reusable buffer
- * (outbuf.h) that leaves in large chunks through an unbuffered stdio stream (one write() per
- * chunk, no second copy). */
+ * The report has one part per capture (or one for all of them merged), then the end over every
+ * capture. Each packet goes through --merge's second-sighting check, the exchange table
+ * (pairing, findings), into the part's statistics and, unless -q, to the writer of the chosen
+ * format. The writers format into a reusable buffer (outbuf.h) that leaves in large chunks
+ * through an unbuffered stdio stream (one write() per chunk, no second copy). */
 #include "analyze.h"
+#include "keyaudit.h"
+#include "merge.h"
 #include "stats.h"
 #include "writer.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define PAIRING_ENTRIES 16384   /* outstanding requests remembered for pairing and replays */
 #define PAIRING_MAX_AGE 120     /* seconds of capture time */
-#define AUDIT_MAX 64            /* keyfile findings kept */
+#define KEY_GROUPS_MAX 64       /* groups of weak keyfile keys listed */
 
 struct an_report {
   an_out out;
   const an_writer *w;
-  an_stats *st;
-  nta_exchange *ex;
-  size_t keys_loaded;
-  bool trust_list;
+  const nta_keyring *kr;
+  an_stats *st;                 /* the current part */
+  nta_exchange *ex;             /* the current part's pairing */
+  an_merge *merge;              /* --merge */
+  an_totals tot;
+  an_keyset used_keys;          /* key IDs seen with a MAC, over every part */
   bool flush_each;              /* live capture or a terminal: show every line at once */
+  const char *part_name;
+  char notes[AN_MAX_NOTES][256];
 };
 
 void an_out_flush(an_out *o) {
@@ -47,28 +55,22 @@ static const an_writer *writer_for(an_format f) {
 an_report *an_report_create(const an_options *opt, FILE *out, const nta_keyring *kr) {
   an_report *rep = calloc(1, sizeof *rep);
   if (!rep) return NULL;
-  rep->st = an_stats_create(kr == NULL);
-  rep->ex = nta_exchange_create(PAIRING_ENTRIES, PAIRING_MAX_AGE);
-  if (!rep->st || !rep->ex) {
-    an_report_destroy(rep);
+  if (opt->merge && !(rep->merge = an_merge_create())) {
+    free(rep);
     return NULL;
   }
+  rep->kr = kr;
   rep->out.out = out;
   rep->out.opt = opt;
   rep->out.no_keys = kr == NULL;
+  rep->out.first_part = true;
+  rep->out.several = opt->n_captures > 1 && !opt->merge;
   rep->w = writer_for(opt->format);
   /* Output leaves in whole outbuf chunks (tens of KiB): an unbuffered stream writes each one
    * straight from the outbuf, where a stdio buffer would copy every byte once more. */
   fflush(out);
   setvbuf(out, NULL, _IONBF, 0);
-  rep->keys_loaded = nta_keyring_count(kr);
-  rep->trust_list = nta_keyring_has_trust_list(kr);
   rep->flush_each = opt->iface != NULL || isatty(fileno(out));
-
-  nta_finding audit[AUDIT_MAX];
-  size_t n = nta_exchange_audit_keys(kr, audit, AUDIT_MAX);
-  for (size_t i = 0; i < n; i++) an_stats_finding(rep->st, &audit[i]);
-
   rep->w->begin(&rep->out);
   an_out_flush(&rep->out);
   return rep;
@@ -79,15 +81,41 @@ void an_report_destroy(an_report *rep) {
   if (rep->out.out) fflush(rep->out.out);
   nta_exchange_destroy(rep->ex);
   an_stats_destroy(rep->st);
+  an_merge_destroy(rep->merge);
   free(rep);
+}
+
+bool an_report_part_begin(an_report *rep, const char *name) {
+  nta_exchange_destroy(rep->ex);
+  an_stats_destroy(rep->st);
+  rep->st = an_stats_create(rep->kr == NULL, rep->out.opt->require_auth);
+  rep->ex = nta_exchange_create(PAIRING_ENTRIES, PAIRING_MAX_AGE);
+  if (!rep->st || !rep->ex) return false;
+  rep->part_name = name;
+  rep->w->part_begin(&rep->out, name);
+  return true;
 }
 
 void an_report_packet(an_report *rep, const an_record *rec) {
   nta_exchange_result xr;
-  nta_exchange_observe(rep->ex, &rec->obs, &xr);
-  an_stats_packet(rep->st, rec, &xr);
+  an_sighting seen;
+  an_packet_info pi = { .xr = &xr, .seen = NULL };
+  if (rep->merge) {
+    an_merge_observe(rep->merge, rec, &seen);
+    pi.seen = &seen;
+  }
+  if (pi.seen && seen.duplicate) {
+    /* The packet again, seen at another point: not a new packet for pairing or the counts. */
+    memset(&xr, 0, sizeof xr);
+    an_stats_seen_again(rep->st, seen.has_oneway, seen.oneway_request, seen.oneway_reply);
+  } else {
+    nta_exchange_observe(rep->ex, &rec->obs, &xr);
+    an_stats_packet(rep->st, rec, &xr);
+    if (rec->obs.has_key_id && rec->obs.verdict != NTA_V_CRYPTO_NAK)
+      an_keyset_add(&rep->used_keys, rec->obs.key_id);
+  }
   if (rep->out.opt->quiet) return;
-  rep->w->packet(&rep->out, rec, &xr);
+  rep->w->packet(&rep->out, rec, &pi);
   if (rep->flush_each) {
     an_out_flush(&rep->out);
     fflush(rep->out.out);
@@ -96,14 +124,56 @@ void an_report_packet(an_report *rep, const an_record *rec) {
   }
 }
 
-int an_report_finish(an_report *rep, const char *input_error, uint64_t frames) {
-  int status = input_error ? AN_EXIT_ERROR : rep->st->failures ? AN_EXIT_FAILED : AN_EXIT_OK;
-  an_summary s = {
-    .st = rep->st, .frames = frames, .keys_loaded = rep->keys_loaded,
-    .trust_list = rep->trust_list, .input_error = input_error, .status = status,
-  };
-  rep->w->summary(&rep->out, &s);
+void an_report_part_end(an_report *rep, const char *input_error, uint64_t frames) {
+  an_summary s = { .name = rep->part_name, .st = rep->st, .frames = frames,
+                   .input_error = input_error };
+  rep->w->part_end(&rep->out, &s);
+  an_out_flush(&rep->out);
+  an_totals_add(&rep->tot, rep->st, frames, input_error != NULL);
+}
+
+/* Plain statements for a run that proves nothing. */
+static void add_notes(an_report *rep, an_total *t) {
+  const an_totals *tot = &rep->tot;
+  const an_options *opt = rep->out.opt;
+  char ports[128] = "123";
+  for (size_t i = 1, off = 3; i < opt->n_ports && off < sizeof ports - 8; i++)
+    off += (size_t)snprintf(ports + off, sizeof ports - off, ", %u", opt->ports[i]);
+  char *n = rep->notes[t->n_notes];
+  if (tot->input_error) return;   /* the input error says it already */
+  if (tot->packets == 0) {
+    snprintf(n, sizeof rep->notes[0], "no NTP packets: no UDP datagram to or from port %s was "
+             "found (NTP on another port? add --port N)", ports);
+  } else if (tot->with_mac == 0) {
+    snprintf(n, sizeof rep->notes[0], "nothing verified: none of the %llu NTP packets carried a "
+             "MAC (a server line without 'key N' in ntp.conf sends requests unauthenticated)",
+             (unsigned long long)tot->packets);
+  } else if (rep->kr && tot->verified == 0) {
+    snprintf(n, sizeof rep->notes[0], "nothing verified: %llu packets carried a MAC, none "
+             "verified with the keys given", (unsigned long long)tot->with_mac);
+  } else {
+    return;
+  }
+  t->notes[t->n_notes++] = n;
+}
+
+static int exit_status(const an_report *rep) {
+  const an_totals *tot = &rep->tot;
+  if (tot->input_error) return AN_EXIT_ERROR;
+  if (tot->failures) return AN_EXIT_FAILED;
+  bool nothing = tot->packets == 0 || tot->with_mac == 0 || (rep->kr && tot->verified == 0);
+  return nothing ? AN_EXIT_FAILED : AN_EXIT_OK;
+}
+
+int an_report_finish(an_report *rep) {
+  an_key_group groups[KEY_GROUPS_MAX];
+  an_total t = { .tot = &rep->tot, .keys_loaded = nta_keyring_count(rep->kr),
+                 .trust_list = nta_keyring_has_trust_list(rep->kr), .groups = groups };
+  t.n_groups = an_key_audit(rep->kr, &rep->used_keys, groups, KEY_GROUPS_MAX, &t.groups_omitted);
+  add_notes(rep, &t);
+  t.status = exit_status(rep);
+  rep->w->end(&rep->out, &t);
   an_out_flush(&rep->out);
   fflush(rep->out.out);
-  return status;
+  return t.status;
 }

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-an_stats *an_stats_create(bool no_keys) {
+an_stats *an_stats_create(bool no_keys, bool require_auth) {
   an_stats *st = calloc(1, sizeof *st);
   if (!st) return NULL;
   st->no_keys = no_keys;
+  st->require_auth = require_auth;
   st->pairs = calloc(AN_PAIR_SLOTS, sizeof *st->pairs);
   st->pair_order = calloc(AN_PAIR_SLOTS, sizeof *st->pair_order);
   st->findings = calloc(AN_FINDINGS_KEPT, sizeof *st->findings);
@@ -170,16 +171,58 @@ static void count_exchange(an_stats *st, an_pair_stat *ps, const nta_exchange_re
   ps->last_trusted = xr->timing_trusted;
 }
 
+bool an_unauthenticated(const nta_observation *o) {
+  return o->verdict == NTA_V_NO_AUTH && o->mode >= NTA_MODE_ACTIVE && o->mode <= NTA_MODE_SERVER;
+}
+
+static bool carries_mac(nta_verdict v) {
+  return v == NTA_V_GOOD || v == NTA_V_BAD_MAC || v == NTA_V_UNKNOWN_KEY ||
+         v == NTA_V_UNTRUSTED_KEY;
+}
+
 void an_stats_packet(an_stats *st, const an_record *rec, const nta_exchange_result *xr) {
   const nta_observation *o = &rec->obs;
   st->packets++;
   st->verdicts[o->verdict]++;
-  if (nta_verdict_is_failure(o->verdict) && !(st->no_keys && o->verdict == NTA_V_UNKNOWN_KEY))
+  if (carries_mac(o->verdict)) st->with_mac++;
+  bool unauth = an_unauthenticated(o);
+  if (unauth) st->unauthenticated++;
+  if ((nta_verdict_is_failure(o->verdict) && !(st->no_keys && o->verdict == NTA_V_UNKNOWN_KEY)) ||
+      (unauth && st->require_auth))
     st->failures++;
   count_key(st, o);
   an_pair_stat *ps = find_pair(st, &o->src, &o->dst);
-  if (ps) ps->packets++;
-  else st->other_pair_packets++;
+  if (ps) {
+    ps->packets++;
+    if (unauth) ps->unauthenticated++;
+  } else {
+    st->other_pair_packets++;
+  }
   if (xr->matched && xr->has_timing) count_exchange(st, ps, xr);
   for (unsigned i = 0; i < xr->n_findings; i++) an_stats_finding(st, &xr->findings[i]);
+}
+
+void an_stats_seen_again(an_stats *st, bool has_oneway, double request, double reply) {
+  st->duplicates++;
+  if (!has_oneway) return;
+  st->oneway++;
+  st->oneway_request_sum += request;
+  st->oneway_reply_sum += reply;
+  st->last_oneway_request = request;
+  st->last_oneway_reply = reply;
+}
+
+void an_totals_add(an_totals *t, const an_stats *st, uint64_t frames, bool input_error) {
+  t->inputs++;
+  t->frames += frames;
+  t->packets += st->packets;
+  t->with_mac += st->with_mac;
+  t->verified += st->verdicts[NTA_V_GOOD];
+  t->failures += st->failures;
+  t->unauthenticated += st->unauthenticated;
+  t->duplicates += st->duplicates;
+  t->exchanges += st->exchanges;
+  t->trusted_exchanges += st->trusted_exchanges;
+  for (int v = 0; v < NTA_V_COUNT; v++) t->verdicts[v] += st->verdicts[v];
+  t->input_error |= input_error;
 }

@@ -32,15 +32,18 @@ static void json_value(outbuf *ob, const an_value *v, const nta_exchange_result 
   case AN_VAL_ADDR: ob_char(ob, '"'); ob_addr(ob, v->ep); ob_char(ob, '"'); break;
   case AN_VAL_FIXED6: ob_fixed6(ob, v->d, false); break;
   case AN_VAL_BOOL: if (v->b) OB_LIT(ob, "true"); else OB_LIT(ob, "false"); break;
+  case AN_VAL_HEX: ob_char(ob, '"'); ob_hex(ob, v->bytes, v->len); ob_char(ob, '"'); break;
   case AN_VAL_FINDINGS: json_packet_findings(ob, xr); break;
   }
 }
 
-static void json_object(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+static void json_object(an_out *o, const an_record *rec, const an_packet_info *pi) {
   outbuf *ob = &o->ob;
-  an_packet_view pv = { .o = o, .rec = rec, .xr = xr };
+  const nta_exchange_result *xr = pi->xr;
+  an_packet_view pv = { .o = o, .rec = rec, .xr = xr, .seen = pi->seen };
   char sep = '{';
   for (size_t i = 0; i < an_n_fields; i++) {
+    if (!an_field_shown(&an_fields[i], o->opt)) continue;
     an_value v = { .kind = AN_VAL_ABSENT };
     an_fields[i].get(&pv, &v);
     if (v.kind == AN_VAL_ABSENT && an_fields[i].omit_absent) continue;
@@ -108,6 +111,8 @@ static void json_pair(outbuf *ob, const an_pair_stat *ps) {
   ob_u64(ob, ps->exchanges);
   OB_LIT(ob, ",\"trusted_exchanges\":");
   ob_u64(ob, ps->trusted);
+  OB_LIT(ob, ",\"unauthenticated\":");
+  ob_u64(ob, ps->unauthenticated);
   if (ps->has_last) {
     OB_LIT(ob, ",\"last_offset\":");
     ob_fixed6(ob, ps->last_offset, false);
@@ -172,69 +177,186 @@ static void json_findings(an_out *o, const an_stats *st) {
   ob_u64(ob, st->findings_total - st->n_findings);
 }
 
-static void json_summary(an_out *o, const an_summary *s) {
+static void json_name_or_null(outbuf *ob, const char *s) {
+  if (s) ob_json_str(ob, s);
+  else OB_LIT(ob, "null");
+}
+
+static void json_coverage(outbuf *ob, uint64_t packets, uint64_t with_mac, uint64_t verified,
+                          uint64_t unauthenticated) {
+  OB_LIT(ob, ",\"packets\":");
+  ob_u64(ob, packets);
+  OB_LIT(ob, ",\"with_mac\":");
+  ob_u64(ob, with_mac);
+  OB_LIT(ob, ",\"verified\":");
+  ob_u64(ob, verified);
+  OB_LIT(ob, ",\"unauthenticated\":");
+  ob_u64(ob, unauthenticated);
+}
+
+static void json_merge(outbuf *ob, const an_stats *st) {
+  OB_LIT(ob, ",\"seen_twice\":");
+  ob_u64(ob, st->duplicates);
+  OB_LIT(ob, ",\"oneway\":{\"exchanges\":");
+  ob_u64(ob, st->oneway);
+  if (st->oneway) {
+    OB_LIT(ob, ",\"last_request\":");
+    ob_fixed6(ob, st->last_oneway_request, false);
+    OB_LIT(ob, ",\"last_reply\":");
+    ob_fixed6(ob, st->last_oneway_reply, false);
+    OB_LIT(ob, ",\"mean_request\":");
+    ob_fixed6(ob, st->oneway_request_sum / (double)st->oneway, false);
+    OB_LIT(ob, ",\"mean_reply\":");
+    ob_fixed6(ob, st->oneway_reply_sum / (double)st->oneway, false);
+  }
+  ob_char(ob, '}');
+}
+
+/* One part's summary object. */
+static void json_part_summary(an_out *o, const an_summary *s) {
   outbuf *ob = &o->ob;
   const an_stats *st = s->st;
-  OB_LIT(ob, "{\"frames\":");
+  OB_LIT(ob, "{\"file\":");
+  json_name_or_null(ob, s->name);
+  OB_LIT(ob, ",\"frames\":");
   ob_u64(ob, s->frames);
-  OB_LIT(ob, ",\"packets\":");
-  ob_u64(ob, st->packets);
-  OB_LIT(ob, ",\"keys_loaded\":");
-  if (o->no_keys) OB_LIT(ob, "null");
-  else ob_u64(ob, s->keys_loaded);
-  OB_LIT(ob, ",\"trust_list\":");
-  ob_str(ob, s->trust_list ? "true" : "false");
+  json_coverage(ob, st->packets, st->with_mac, st->verdicts[NTA_V_GOOD], st->unauthenticated);
   OB_LIT(ob, ",\"verdicts\":");
   json_verdict_counts(ob, st->verdicts, false);
   OB_LIT(ob, ",\"failed\":");
   ob_u64(ob, st->failures);
   json_keys(o, st);
   json_pairs(o, st);
+  if (o->opt->merge) json_merge(ob, st);
   json_findings(o, st);
   OB_LIT(ob, ",\"input_error\":");
-  if (s->input_error) ob_json_str(ob, s->input_error);
-  else OB_LIT(ob, "null");
+  json_name_or_null(ob, s->input_error);
+  ob_char(ob, '}');
+}
+
+static void json_key_groups(an_out *o, const an_total *t) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, ",\"keyfile_findings\":[");
+  for (size_t i = 0; i < t->n_groups; i++) {
+    const an_key_group *g = &t->groups[i];
+    if (i) ob_char(ob, ',');
+    OB_LIT(ob, "{\"kind\":\"weak_key\",\"first_key\":");
+    ob_u64(ob, g->first);
+    OB_LIT(ob, ",\"last_key\":");
+    ob_u64(ob, g->last);
+    OB_LIT(ob, ",\"trusted\":");
+    ob_str(ob, g->trusted ? "true" : "false");
+    OB_LIT(ob, ",\"used\":");
+    ob_str(ob, g->used ? "true" : "false");
+    OB_LIT(ob, ",\"raised\":");
+    ob_str(ob, g->raised ? "true" : "false");
+    OB_LIT(ob, ",\"text\":");
+    ob_json_str(ob, g->text);
+    ob_char(ob, '}');
+    an_out_maybe_flush(o);
+  }
+  OB_LIT(ob, "],\"keyfile_findings_omitted\":");
+  ob_u64(ob, t->groups_omitted);
+}
+
+/* The summary over every capture (it has "files", a capture's summary has "file"). */
+static void json_total(an_out *o, const an_total *t) {
+  outbuf *ob = &o->ob;
+  const an_totals *tot = t->tot;
+  OB_LIT(ob, "{\"files\":");
+  ob_u64(ob, tot->inputs);
+  OB_LIT(ob, ",\"frames\":");
+  ob_u64(ob, tot->frames);
+  json_coverage(ob, tot->packets, tot->with_mac, tot->verified, tot->unauthenticated);
+  OB_LIT(ob, ",\"verdicts\":");
+  json_verdict_counts(ob, tot->verdicts, false);
+  OB_LIT(ob, ",\"failed\":");
+  ob_u64(ob, tot->failures);
+  OB_LIT(ob, ",\"exchanges\":{\"completed\":");
+  ob_u64(ob, tot->exchanges);
+  OB_LIT(ob, ",\"trusted\":");
+  ob_u64(ob, tot->trusted_exchanges);
+  OB_LIT(ob, "},\"keys_loaded\":");
+  if (o->no_keys) OB_LIT(ob, "null");
+  else ob_u64(ob, t->keys_loaded);
+  OB_LIT(ob, ",\"trust_list\":");
+  ob_str(ob, t->trust_list ? "true" : "false");
+  json_key_groups(o, t);
+  OB_LIT(ob, ",\"notes\":[");
+  for (size_t i = 0; i < t->n_notes; i++) {
+    if (i) ob_char(ob, ',');
+    ob_json_str(ob, t->notes[i]);
+  }
+  OB_LIT(ob, "],\"input_error\":");
+  ob_str(ob, tot->input_error ? "true" : "false");
   OB_LIT(ob, ",\"exit_status\":");
-  ob_u64(ob, (uint64_t)s->status);
+  ob_u64(ob, (uint64_t)t->status);
   ob_char(ob, '}');
 }
 
 /* ---- JSON Lines ---- */
 
 static void jsonl_begin(an_out *o) { (void)o; }
+static void jsonl_part_begin(an_out *o, const char *name) {
+  (void)o;
+  (void)name;
+}
 
-static void jsonl_packet(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
-  json_object(o, rec, xr);
+static void jsonl_packet(an_out *o, const an_record *rec, const an_packet_info *pi) {
+  json_object(o, rec, pi);
   ob_char(&o->ob, '\n');
 }
 
-static void jsonl_summary(an_out *o, const an_summary *s) {
-  OB_LIT(&o->ob, "{\"summary\":");
-  json_summary(o, s);
+static void jsonl_part_end(an_out *o, const an_summary *s) {
+  OB_LIT(&o->ob, "{\"summary\":");   /* a capture's summary: it has "file" */
+  json_part_summary(o, s);
   OB_LIT(&o->ob, "}\n");
 }
 
-const an_writer an_writer_jsonl = { jsonl_begin, jsonl_packet, jsonl_summary };
+static void jsonl_end(an_out *o, const an_total *t) {
+  OB_LIT(&o->ob, "{\"summary\":");
+  json_total(o, t);
+  OB_LIT(&o->ob, "}\n");
+}
 
-/* ---- one JSON document ---- */
+const an_writer an_writer_jsonl = { jsonl_begin, jsonl_part_begin, jsonl_packet, jsonl_part_end,
+                                    jsonl_end };
+
+/* ---- one JSON document: {"files":[{"file":...,"packets":[...],"summary":{...}}],
+ * "summary":{...}} ---- */
 
 static void json_begin(an_out *o) {
-  OB_LIT(&o->ob, "{\"packets\":[");
+  OB_LIT(&o->ob, "{\"files\":[");
+  o->first_part = true;
+}
+
+static void json_part_begin(an_out *o, const char *name) {
+  OB_LIT(&o->ob, o->first_part ? "\n{\"file\":" : ",\n{\"file\":");
+  o->first_part = false;
+  json_name_or_null(&o->ob, name);
+  OB_LIT(&o->ob, ",\"packets\":[");
   o->first_object = true;
 }
 
-static void json_packet(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+static void json_packet(an_out *o, const an_record *rec, const an_packet_info *pi) {
   if (o->first_object) ob_char(&o->ob, '\n');
   else OB_LIT(&o->ob, ",\n");
   o->first_object = false;
-  json_object(o, rec, xr);
+  json_object(o, rec, pi);
 }
 
-static void json_end(an_out *o, const an_summary *s) {
+static void json_part_end(an_out *o, const an_summary *s) {
   if (o->first_object) OB_LIT(&o->ob, "],\n\"summary\":");
   else OB_LIT(&o->ob, "\n],\n\"summary\":");
-  json_summary(o, s);
+  json_part_summary(o, s);
+  ob_char(&o->ob, '}');
+}
+
+static void json_end(an_out *o, const an_total *t) {
+  OB_LIT(&o->ob, "\n],\n\"summary\":");
+  json_total(o, t);
   OB_LIT(&o->ob, "}\n");
 }
 
-const an_writer an_writer_json = { json_begin, json_packet, json_end };
+const an_writer an_writer_json = { json_begin, json_part_begin, json_packet, json_part_end,
+                                   json_end };

@@ -25,6 +25,14 @@ static void colored(outbuf *ob, const char *color, const char *s) {
 
 static void text_begin(an_out *o) { (void)o; }
 
+static void text_part_begin(an_out *o, const char *name) {
+  if (!o->several || o->opt->quiet) return;
+  if (!o->first_part) ob_char(&o->ob, '\n');
+  OB_LIT(&o->ob, "File: ");
+  ob_str(&o->ob, name);
+  ob_char(&o->ob, '\n');
+}
+
 static void text_key_and_verdict(an_out *o, const an_record *rec) {
   outbuf *ob = &o->ob;
   const nta_observation *obs = &rec->obs;
@@ -64,8 +72,33 @@ static void text_exchange(outbuf *ob, const nta_exchange_result *xr) {
   ob_char(ob, ']');
 }
 
-static void text_packet(an_out *o, const an_record *rec, const nta_exchange_result *xr) {
+/* --merge: where the packet was seen first, and the one-way delays a reply completes. */
+static void text_seen(outbuf *ob, const an_sighting *seen) {
+  if (!seen || !seen->duplicate) return;
+  OB_LIT(ob, " [seen in ");
+  ob_str(ob, seen->first_file);
+  OB_LIT(ob, " frame ");
+  ob_u64(ob, seen->first_frame);
+  OB_LIT(ob, ", ");
+  ob_fixed6(ob, seen->after, true);
+  OB_LIT(ob, " s");
+  if (seen->has_oneway) {
+    OB_LIT(ob, "; one-way: request ");
+    ob_fixed6(ob, seen->oneway_request, false);
+    OB_LIT(ob, " s, reply ");
+    ob_fixed6(ob, seen->oneway_reply, false);
+    OB_LIT(ob, " s");
+  }
+  ob_char(ob, ']');
+}
+
+static void text_packet(an_out *o, const an_record *rec, const an_packet_info *pi) {
   outbuf *ob = &o->ob;
+  const nta_exchange_result *xr = pi->xr;
+  if (o->opt->merge) {   /* one timeline of several captures: whose frame */
+    ob_str(ob, rec->file);
+    ob_char(ob, ':');
+  }
   ob_u64(ob, rec->obs.frame);
   ob_char(ob, ' ');
   ob_time(ob, rec->obs.time_sec, rec->obs.time_nsec);
@@ -79,6 +112,7 @@ static void text_packet(an_out *o, const an_record *rec, const nta_exchange_resu
   ob_str(ob, nta_mode_name(rec->obs.mode));
   text_key_and_verdict(o, rec);
   text_exchange(ob, xr);
+  text_seen(ob, pi->seen);
   for (unsigned i = 0; i < xr->n_findings; i++) {
     OB_LIT(ob, " !");
     colored(ob, o->opt->color ? COLOR_FINDING : NULL, nta_finding_name(xr->findings[i].kind));
@@ -90,26 +124,37 @@ static void text_packet(an_out *o, const an_record *rec, const nta_exchange_resu
 
 static void text_counts(an_out *o, const an_summary *s) {
   outbuf *ob = &o->ob;
-  OB_LIT(ob, "Summary: ");
+  const an_stats *st = s->st;
+  OB_LIT(ob, "Summary");
+  if (o->several) {
+    OB_LIT(ob, " of ");
+    ob_str(ob, s->name);
+  }
+  OB_LIT(ob, ": ");
   ob_u64(ob, s->frames);
   OB_LIT(ob, " frames, ");
-  ob_u64(ob, s->st->packets);
+  ob_u64(ob, st->packets);
   OB_LIT(ob, " NTP packets\n");
-  if (o->no_keys) {
-    OB_LIT(ob, "Keys: none loaded (-k): MAC'd packets are listed with key ID and MAC length\n");
-  } else {
-    OB_LIT(ob, "Keys: ");
-    ob_u64(ob, s->keys_loaded);
-    OB_LIT(ob, " loaded, ");
-    if (s->trust_list) OB_LIT(ob, "trust list applied\n");
-    else OB_LIT(ob, "all trusted (no trust list)\n");
+  OB_LIT(ob, "Authentication: ");
+  ob_u64(ob, st->with_mac);
+  OB_LIT(ob, " of ");
+  ob_u64(ob, st->packets);
+  OB_LIT(ob, " NTP packets carried a MAC, ");
+  ob_u64(ob, st->verdicts[NTA_V_GOOD]);
+  OB_LIT(ob, " verified");
+  if (st->unauthenticated) {
+    OB_LIT(ob, "; ");
+    ob_u64(ob, st->unauthenticated);
+    OB_LIT(ob, " client/server packets without a MAC");
+    if (st->require_auth) OB_LIT(ob, " (failures: --require-auth)");
   }
+  ob_char(ob, '\n');
   OB_LIT(ob, "Verdicts:");
   for (int v = 0; v < NTA_V_COUNT; v++) {
     OB_LIT(ob, " ");
     ob_str(ob, nta_verdict_name((nta_verdict)v));
     ob_char(ob, ' ');
-    ob_u64(ob, s->st->verdicts[v]);
+    ob_u64(ob, st->verdicts[v]);
   }
   ob_char(ob, '\n');
 }
@@ -151,7 +196,7 @@ static void text_keys(an_out *o, const an_stats *st) {
   free(keys);
 }
 
-static void text_pair(outbuf *ob, const an_pair_stat *ps) {
+static void text_pair(outbuf *ob, const an_pair_stat *ps, bool require_auth) {
   nta_endpoint a, b;
   an_pair_endpoints(ps, &a, &b);
   OB_LIT(ob, "  ");
@@ -173,6 +218,11 @@ static void text_pair(outbuf *ob, const an_pair_stat *ps) {
     OB_LIT(ob, " s ");
     ob_str(ob, ps->last_trusted ? "(trusted)" : "(untrusted: not verified both ways)");
   }
+  if (require_auth && ps->unauthenticated) {
+    OB_LIT(ob, "; ");
+    ob_u64(ob, ps->unauthenticated);
+    OB_LIT(ob, " without a MAC (--require-auth)");
+  }
   ob_char(ob, '\n');
 }
 
@@ -182,7 +232,7 @@ static void text_pairs(an_out *o, const an_stats *st) {
   if (st->pairs_used == 0) OB_LIT(ob, " none");
   ob_char(ob, '\n');
   for (size_t i = 0; i < st->pairs_used; i++) {
-    text_pair(ob, &st->pairs[st->pair_order[i]]);
+    text_pair(ob, &st->pairs[st->pair_order[i]], st->require_auth);
     an_out_maybe_flush(o);
   }
   if (st->other_pair_packets) {
@@ -195,6 +245,26 @@ static void text_pairs(an_out *o, const an_stats *st) {
   OB_LIT(ob, " completed, ");
   ob_u64(ob, st->trusted_exchanges);
   OB_LIT(ob, " trusted (both directions verified)\n");
+}
+
+static void text_merge(outbuf *ob, const an_stats *st) {
+  OB_LIT(ob, "Merged: ");
+  ob_u64(ob, st->duplicates);
+  OB_LIT(ob, " packets seen at a second capture point; one-way delays from ");
+  ob_u64(ob, st->oneway);
+  OB_LIT(ob, " exchanges seen at both ends");
+  if (st->oneway) {
+    OB_LIT(ob, ": last request ");
+    ob_fixed6(ob, st->last_oneway_request, false);
+    OB_LIT(ob, " s reply ");
+    ob_fixed6(ob, st->last_oneway_reply, false);
+    OB_LIT(ob, " s, mean request ");
+    ob_fixed6(ob, st->oneway_request_sum / (double)st->oneway, false);
+    OB_LIT(ob, " s reply ");
+    ob_fixed6(ob, st->oneway_reply_sum / (double)st->oneway, false);
+    OB_LIT(ob, " s (capture clocks assumed in step)");
+  }
+  ob_char(ob, '\n');
 }
 
 /* "46-54, 59, 61-62, ..." for the frames of the findings equal to findings[first]. */
@@ -280,25 +350,86 @@ static void text_findings(an_out *o, const an_stats *st) {
   }
 }
 
-static void text_summary(an_out *o, const an_summary *s) {
+void an_text_part_end(an_out *o, const an_summary *s) {
   outbuf *ob = &o->ob;
-  if (!o->opt->quiet) ob_char(ob, '\n');
+  if (!o->opt->quiet || !o->first_part) ob_char(ob, '\n');
+  o->first_part = false;
   text_counts(o, s);
   text_keys(o, s->st);
   text_pairs(o, s->st);
+  if (o->opt->merge) text_merge(ob, s->st);
   text_findings(o, s->st);
   if (s->input_error) {
     OB_LIT(ob, "Input error: ");
     ob_str(ob, s->input_error);
     ob_char(ob, '\n');
   }
+  an_out_flush(o);
+}
+
+static void text_keyfile(an_out *o, const an_total *t) {
+  outbuf *ob = &o->ob;
+  if (o->no_keys) {
+    OB_LIT(ob, "Keys: none loaded (-k): MAC'd packets are listed with key ID and MAC length\n");
+    return;
+  }
+  OB_LIT(ob, "Keys: ");
+  ob_u64(ob, t->keys_loaded);
+  OB_LIT(ob, " loaded, ");
+  if (t->trust_list) OB_LIT(ob, "trust list applied\n");
+  else OB_LIT(ob, "all trusted (no trust list)\n");
+  for (size_t i = 0; i < t->n_groups; i++) {
+    const an_key_group *g = &t->groups[i];
+    OB_LIT(ob, "  keyfile: ");
+    colored(ob, o->opt->color && g->raised ? COLOR_FINDING : NULL, g->raised ? "weak_key" : "note");
+    OB_LIT(ob, ": ");
+    ob_str(ob, g->text);
+    ob_char(ob, '\n');
+    an_out_maybe_flush(o);
+  }
+  if (t->groups_omitted) {
+    OB_LIT(ob, "  ... ");
+    ob_u64(ob, t->groups_omitted);
+    OB_LIT(ob, " more groups of weak keys\n");
+  }
+}
+
+static void text_totals(outbuf *ob, const an_totals *tot) {
+  OB_LIT(ob, "Total: ");
+  ob_u64(ob, tot->inputs);
+  OB_LIT(ob, " captures, ");
+  ob_u64(ob, tot->frames);
+  OB_LIT(ob, " frames, ");
+  ob_u64(ob, tot->packets);
+  OB_LIT(ob, " NTP packets, ");
+  ob_u64(ob, tot->with_mac);
+  OB_LIT(ob, " with a MAC, ");
+  ob_u64(ob, tot->verified);
+  OB_LIT(ob, " verified\n");
+}
+
+void an_text_end(an_out *o, const an_total *t) {
+  outbuf *ob = &o->ob;
+  if (o->several) ob_char(ob, '\n');
+  text_keyfile(o, t);
+  if (t->tot->inputs > 1) text_totals(ob, t->tot);
+  for (size_t i = 0; i < t->n_notes; i++) {
+    OB_LIT(ob, "Note: ");
+    ob_str(ob, t->notes[i]);
+    ob_char(ob, '\n');
+  }
   OB_LIT(ob, "Result: ");
-  if (s->status == AN_EXIT_ERROR) OB_LIT(ob, "input error, ");
-  ob_u64(ob, s->st->failures);
+  if (t->status == AN_EXIT_ERROR) OB_LIT(ob, "input error, ");
+  else if (t->status == AN_EXIT_FAILED && t->tot->failures == 0) OB_LIT(ob, "nothing verified, ");
+  ob_u64(ob, t->tot->failures);
   OB_LIT(ob, " packets failed verification (exit ");
-  ob_u64(ob, (uint64_t)s->status);
+  ob_u64(ob, (uint64_t)t->status);
   OB_LIT(ob, ")\n");
   an_out_flush(o);
 }
 
-const an_writer an_writer_text = { text_begin, text_packet, text_summary };
+static void text_part_end(an_out *o, const an_summary *s) { an_text_part_end(o, s); }
+static void text_end(an_out *o, const an_total *t) { an_text_end(o, t); }
+
+const an_writer an_writer_text = { text_begin, text_part_begin, text_packet, text_part_end,
+                                   text_end };

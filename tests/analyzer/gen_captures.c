@@ -284,6 +284,31 @@ static void gen_verdicts(void) {
   write_raw("part2.pcap", pk + 5, n - 5, false);
 }
 
+/* One authenticated exchange captured at both ends (--merge): the client's capture sees the
+ * request leave at 0 ms and the reply arrive at 12 ms; the server's capture sees the request
+ * arrive at 5 ms and the reply leave at 6 ms (one-way delays 5 and 6 ms). Then a request only
+ * the client saw (lost on the way). */
+static void gen_merge(void) {
+  pkt client[3], server[2];
+  client[0] = request("192.0.2.1", 40101, "192.0.2.100", 4, 0, 2, 20);
+  client[1] = reply(&client[0], 2, 20);
+  at(&client[1], 12);
+  server[0] = client[0];
+  at(&server[0], 5);
+  server[1] = client[1];
+  at(&server[1], 6);
+  client[2] = request("192.0.2.1", 40102, "192.0.2.100", 4, 1000, 2, 20);
+  write_raw("merge-client.pcap", client, 3, false);
+  write_raw("merge-server.pcap", server, 2, false);
+}
+
+/* UDP that is not NTP (DNS), to show what a capture without NTP says. */
+static void gen_no_ntp(void) {
+  pkt p = request("192.0.2.1", 40200, "192.0.2.53", 4, 0, 0, 0);
+  p.dst.port = 53;
+  write_raw("no-ntp.pcap", &p, 1, false);
+}
+
 /* Every finding. */
 static void gen_findings(void) {
   pkt pk[32];
@@ -587,6 +612,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   gen_verdicts();
+  gen_merge();
+  gen_no_ntp();
   gen_findings();
   gen_links();
   gen_pcapng();

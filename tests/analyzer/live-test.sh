@@ -1,6 +1,7 @@
 #!/bin/bash
 # Live capture: ntpauth-analyze -i lo with a BPF filter in a private network namespace sees an
-# ntpdig request, and on SIGINT (Ctrl-C) prints the summary and exits 0.
+# ntpdig request, and on SIGINT (Ctrl-C) prints the summary and exits 1 (an unauthenticated
+# request: nothing verified).
 #   live-test.sh ANALYZER
 set -u
 analyzer=${1:?usage: live-test.sh ANALYZER}
@@ -27,8 +28,9 @@ for _ in $(seq 50); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$apid" 2>/dev/null && fail "analyzer still running 5 s after SIGINT"
 wait "$apid"; status=$?
 apid=""
-[ "$status" = 0 ] || fail "exit status $status: $(cat "$tmp/err")"
+[ "$status" = 1 ] || fail "exit status $status, expected 1 (nothing verified): $(cat "$tmp/err")"
 grep -q "127.0.0.1:[0-9]* -> 127.0.0.1:123 v4 client - no_auth" "$tmp/out" ||
   fail "request line missing: $(cat "$tmp/out")"
 grep -Eq "^Summary: .* [1-9][0-9]* NTP packets" "$tmp/out" || fail "summary missing: $(cat "$tmp/out")"
+grep -q "^Note: nothing verified: none of the" "$tmp/out" || fail "no 'nothing verified' note: $(cat "$tmp/out")"
 echo "PASS: live capture"

@@ -146,7 +146,7 @@ python3 - "$tmp/analyze.jsonl" <<'EOF' || fail "frame checks failed (KEEP_TMP=1 
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 summary = lines[-1]["summary"]
-pkts = lines[:-1]
+pkts = [l for l in lines if "frame" in l]
 alg = {1: "MD5", 2: "SHA1", 3: "SHA256", 4: "SHA512", 5: "AES128CMAC", 6: "SHA1"}
 errors = []
 by_frame = {p["frame"]: p for p in pkts}

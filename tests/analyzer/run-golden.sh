@@ -85,6 +85,20 @@ if [ $update = 0 ]; then
   fi
 fi
 
+# A compressed capture gives exactly what the plain one gives (its name aside).
+(cd "$tmp" && "$analyzer" --format=jsonl -k keys.ntpd verdicts.pcap >"$tmp/plain.jsonl" 2>&1)
+for z in gz zst lz4; do
+  (cd "$tmp" && "$analyzer" --format=jsonl -k keys.ntpd "verdicts.pcap.$z" 2>&1 |
+     sed "s/verdicts\.pcap\.$z/verdicts.pcap/g" >"$tmp/z.jsonl")
+  if [ $update = 0 ]; then
+    if cmp -s "$tmp/plain.jsonl" "$tmp/z.jsonl"; then
+      passed=$((passed + 1))
+    else
+      echo "FAIL compressed-$z: output differs from the plain capture's"; failed=$((failed + 1))
+    fi
+  fi
+done
+
 # The threaded pipeline keeps capture order: identical output for 1, 2, 3 workers.
 if [ -n "$gen" ]; then
   if "$gen" "$tmp/keys.ntpd" "$tmp" --many 6000; then
@@ -93,7 +107,7 @@ if [ -n "$gen" ]; then
       echo $? >"$tmp/many-$t.rc"
     done
     if cmp -s "$tmp/many-1.jsonl" "$tmp/many-2.jsonl" && cmp -s "$tmp/many-1.jsonl" "$tmp/many-3.jsonl" &&
-       [ "$(cat "$tmp/many-1.rc")" = 1 ] && [ "$(wc -l <"$tmp/many-1.jsonl")" = 6001 ]; then
+       [ "$(cat "$tmp/many-1.rc")" = 1 ] && [ "$(wc -l <"$tmp/many-1.jsonl")" = 6002 ]; then
       passed=$((passed + 1))
     else
       echo "FAIL threads: --threads 1/2/3 outputs differ or are incomplete"; failed=$((failed + 1))

@@ -850,7 +850,18 @@ static void test_bad_files(void) {
   tb_bytes(&t, "GIF89a-not-a-capture-at-all!", 28);
   got g = read_memory(&t, NULL, 0);
   g_assert_cmpint(g.last, ==, CAP_NEXT_ERROR);
-  g_assert_cmpstr(g.err, ==, "mem.pcap: not a pcap or pcapng file (magic 0x47494638)");
+  g_assert_cmpstr(g.err, ==, "mem.pcap: not a pcap or pcapng file (magic 0x47494638, looks like "
+                             "text); supported: pcap and pcapng, plain or compressed with gzip, "
+                             "zstd or lz4");
+  got_free(&g);
+  tb_free(&t);
+
+  /* gzip magic and a cut stream: the decompressor's error, not a format guess */
+  t = tb_new(false);
+  tb_bytes(&t, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+  g = read_memory(&t, NULL, 0);
+  g_assert_cmpint(g.last, ==, CAP_NEXT_ERROR);
+  g_assert_nonnull(strstr(g.err, "mem.pcap: gzip data cut short"));
   got_free(&g);
   tb_free(&t);
 

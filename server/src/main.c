@@ -67,12 +67,15 @@ typedef struct {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: ntpauth-server -c FILE [-n] [-d]\n"
-          "  -c FILE  configuration file (ntp.conf-like, see ntpauth-server.conf.example)\n"
-          "  -n       stay in the foreground, log to stderr (unless `logfile` is set)\n"
-          "  -d       debug logging\n"
-          "  -t       check the configuration and keyfile, then exit\n"
-          "  -V       print the version\n");
+          "usage: ntpauth-server -c FILE [-n] [-d] [-t]\n"
+          "  -c, --config FILE  configuration file (see ntpauth-server.conf(5))\n"
+          "  -n, --foreground   stay in the foreground, log to stderr (unless `logfile` is set)\n"
+          "  -d, --debug        debug logging\n"
+          "  -t, --check        check the configuration and keyfile, then exit\n"
+          "  -h, --help         show this help and exit\n"
+          "  -V, --version      show the version and exit\n"
+          "exit status: 0 stopped by SIGTERM/SIGINT or configuration OK (-t), 1 set-up or\n"
+          "             configuration error, 2 bad command line\n");
 }
 
 /* ---- set-up ------------------------------------------------------------------------------- */
@@ -564,7 +567,11 @@ int main(int argc, char **argv) {
   int opt;
   s.sig_fd = -1;
   s.status_fd = -1;
-  while ((opt = getopt(argc, argv, "c:ndtVh")) != -1) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'n'},
+      {"debug", no_argument, NULL, 'd'}, {"check", no_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+  while ((opt = getopt_long(argc, argv, "c:ndtVh", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c': s.config_path = optarg; break;
     case 'n': s.foreground = true; break;

@@ -30,6 +30,7 @@
 static gchar *opt_keyfile;
 static gint opt_keyid;
 static gint opt_version = 4;
+static gboolean opt_show_version = FALSE;
 static gint opt_count = 1;
 static gboolean opt_json;
 static gdouble opt_timeout = 2.0;
@@ -55,6 +56,7 @@ static GOptionEntry entries[] = {
     "print the status of a running ntpauth-server; the argument is its status socket (default " Q_DEFAULT_STATUS_SOCKET ")", NULL },
   { "scenario", 0, 0, G_OPTION_ARG_STRING, &opt_scenario, "run a named scenario, or all (see below)", "NAME|all" },
   { "host6", 0, 0, G_OPTION_ARG_STRING, &opt_host6, "IPv6 address for the ipv6 scenario (default ::1)", "ADDR" },
+  { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_show_version, "show the version and exit", NULL },
   { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -369,7 +371,8 @@ int main(int argc, char **argv) {
   g_option_context_set_summary(ctx,
     "Sends NTP requests (authenticated with -k/-a or not), verifies the reply's MAC with the ntpauth\n"
     "core, recognises crypto-NAKs and Kiss-o'-Death packets, and prints offset, delay, stratum, refid\n"
-    "and the verdict. Exit status 0 when every reply verified, 1 on authentication failure or no reply.");
+    "and the verdict. Exit status 0 when every reply verified, 1 on authentication failure or no reply,\n"
+    "2 on a bad command line or keyfile.");
   g_option_context_set_description(ctx, q_scenario_help());
   g_option_context_add_main_entries(ctx, entries, NULL);
   if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
@@ -379,6 +382,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   g_option_context_free(ctx);
+  if (opt_show_version) { printf("ntpauth-query %s\n", NTPAUTH_VERSION); return 0; }
   if (opt_status) {
     if (argc > 2) { fprintf(stderr, "ntpauth-query: --status takes at most one socket path\n"); return 2; }
     return run_status(argc == 2 ? argv[1] : Q_DEFAULT_STATUS_SOCKET);

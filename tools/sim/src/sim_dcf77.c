@@ -45,26 +45,31 @@ static void usage(FILE *f) {
           "  --width-jitter SEC   random +-SEC on every pulse width (default 0.005)\n"
           "  --duration SEC       exit after SEC seconds (default: run until SIGTERM)\n"
           "  --pulses N           print N seconds of pulse pairs as text and exit\n"
-          "  --seed N             random seed for the width jitter\n");
+          "  --seed N             random seed for the width jitter\n"
+          "  -h, --help           show this help and exit\n"
+          "  -V, --version        show the version and exit\n"
+          "exit status: 0 done or stopped by SIGTERM/SIGINT, 1 the output cannot be opened,\n"
+          "             2 bad command line\n");
 }
 
 static bool parse_args(int argc, char **argv, dcf_opts *o) {
   enum { O_DEVICE = 1, O_LINK, O_BAUD, O_OFFSET, O_START, O_PARITY, O_LEAP, O_JITTER, O_DURATION, O_PULSES,
-         O_SEED, O_HELP };
+         O_SEED };
   static const struct option longopts[] = {
       {"device", required_argument, NULL, O_DEVICE}, {"link", required_argument, NULL, O_LINK},
       {"baud", required_argument, NULL, O_BAUD}, {"offset", required_argument, NULL, O_OFFSET},
       {"start", required_argument, NULL, O_START}, {"parity-error-every", required_argument, NULL, O_PARITY},
       {"leap-announce", no_argument, NULL, O_LEAP}, {"width-jitter", required_argument, NULL, O_JITTER},
       {"duration", required_argument, NULL, O_DURATION}, {"pulses", required_argument, NULL, O_PULSES},
-      {"seed", required_argument, NULL, O_SEED}, {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+      {"seed", required_argument, NULL, O_SEED}, {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->baud = 50;
   o->width_jitter = 0.005;
   o->seed = 1;
   int ch;
   long v;
-  while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
     switch (ch) {
     case O_DEVICE: o->device = optarg; break;
     case O_LINK: o->link = optarg; break;
@@ -95,7 +100,8 @@ static bool parse_args(int argc, char **argv, dcf_opts *o) {
     case O_SEED:
       if (!sim_parse_int(optarg, 0, 0x7fffffff, &v)) { fprintf(stderr, "bad --seed\n"); return false; }
       o->seed = (unsigned)v; break;
-    case O_HELP: usage(stdout); exit(0);
+    case 'h': usage(stdout); exit(0);
+    case 'V': printf("ntpauth-sim-dcf77 %s\n", NTPAUTH_VERSION); exit(0);
     default: usage(stderr); return false;
     }
   }

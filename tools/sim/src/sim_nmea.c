@@ -54,7 +54,11 @@ static void usage(FILE *f) {
           "  --silent-after N     stop talking after N seconds (the pty stays)\n"
           "  --rollover           dates 1024 GPS weeks early (old receiver firmware)\n"
           "  --leap-second        insert 23:59:60 at the next UTC midnight\n"
-          "  --duration SEC       exit after SEC seconds (default: run until SIGTERM)\n");
+          "  --duration SEC       exit after SEC seconds (default: run until SIGTERM)\n"
+          "  -h, --help           show this help and exit\n"
+          "  -V, --version        show the version and exit\n"
+          "exit status: 0 done or stopped by SIGTERM/SIGINT, 1 the output cannot be opened,\n"
+          "             2 bad command line\n");
 }
 
 static void add_checksum(char *s, size_t cap, bool corrupt) {
@@ -115,7 +119,7 @@ static size_t build_burst(const nmea_opts *o, const utc_fields *f, bool valid, l
 
 static bool parse_args(int argc, char **argv, nmea_opts *o) {
   enum { O_DEVICE = 1, O_LINK, O_BAUD, O_OFFSET, O_START, O_DELAY, O_TALKER, O_SENTENCES, O_BADCK, O_INVALID,
-         O_INVALID_AFTER, O_SILENT_AFTER, O_ROLLOVER, O_LEAP, O_DURATION, O_BURST, O_HELP };
+         O_INVALID_AFTER, O_SILENT_AFTER, O_ROLLOVER, O_LEAP, O_DURATION, O_BURST };
   static const struct option longopts[] = {
       {"device", required_argument, NULL, O_DEVICE}, {"link", required_argument, NULL, O_LINK},
       {"baud", required_argument, NULL, O_BAUD}, {"offset", required_argument, NULL, O_OFFSET},
@@ -125,7 +129,8 @@ static bool parse_args(int argc, char **argv, nmea_opts *o) {
       {"invalid-after", required_argument, NULL, O_INVALID_AFTER},
       {"silent-after", required_argument, NULL, O_SILENT_AFTER}, {"rollover", no_argument, NULL, O_ROLLOVER},
       {"leap-second", no_argument, NULL, O_LEAP}, {"duration", required_argument, NULL, O_DURATION},
-      {"burst", no_argument, NULL, O_BURST}, {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+      {"burst", no_argument, NULL, O_BURST}, {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->baud = 9600;
   strcpy(o->talker, "GP");
@@ -133,7 +138,7 @@ static bool parse_args(int argc, char **argv, nmea_opts *o) {
   o->invalid_after = o->silent_after = -1;
   int ch;
   long v;
-  while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
     switch (ch) {
     case O_DEVICE: o->device = optarg; break;
     case O_LINK: o->link = optarg; break;
@@ -173,7 +178,8 @@ static bool parse_args(int argc, char **argv, nmea_opts *o) {
     case O_DURATION:
       if (!sim_parse_double(optarg, &o->duration) || o->duration < 0) { fprintf(stderr, "bad --duration\n"); return false; }
       break;
-    case O_HELP: usage(stdout); exit(0);
+    case 'h': usage(stdout); exit(0);
+    case 'V': printf("ntpauth-sim-nmea %s\n", NTPAUTH_VERSION); exit(0);
     default: usage(stderr); return false;
     }
   }

@@ -19,22 +19,26 @@ static void usage(FILE *f) {
           "  --precision N     log2 seconds (default -20)\n"
           "  --interval SEC    time between samples (default 1)\n"
           "  --count N         write N samples and exit (default: until SIGTERM)\n"
-          "  --remove          remove the segment on exit\n");
+          "  --remove          remove the segment on exit\n"
+          "  -h, --help        show this help and exit\n"
+          "  -V, --version     show the version and exit\n"
+          "exit status: 0 done or stopped by SIGTERM/SIGINT, 1 the segment cannot be attached,\n"
+          "             2 bad command line\n");
 }
 
 int main(int argc, char **argv) {
-  enum { O_UNIT = 1, O_OFFSET, O_MODE, O_LEAP, O_PREC, O_INTERVAL, O_COUNT, O_REMOVE, O_HELP };
+  enum { O_UNIT = 1, O_OFFSET, O_MODE, O_LEAP, O_PREC, O_INTERVAL, O_COUNT, O_REMOVE };
   static const struct option longopts[] = {
       {"unit", required_argument, NULL, O_UNIT}, {"offset", required_argument, NULL, O_OFFSET},
       {"mode", required_argument, NULL, O_MODE}, {"leap", required_argument, NULL, O_LEAP},
       {"precision", required_argument, NULL, O_PREC}, {"interval", required_argument, NULL, O_INTERVAL},
       {"count", required_argument, NULL, O_COUNT}, {"remove", no_argument, NULL, O_REMOVE},
-      {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+      {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
   long unit = -1, mode = 1, leap = 0, precision = -20, count = 0;
   double offset = 0, interval = 1.0;
   bool remove_seg = false;
   int ch;
-  while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
     bool ok = true;
     switch (ch) {
     case O_UNIT: ok = sim_parse_int(optarg, 0, 255, &unit); break;
@@ -45,7 +49,8 @@ int main(int argc, char **argv) {
     case O_INTERVAL: ok = sim_parse_double(optarg, &interval) && interval >= 0.01 && interval <= 3600; break;
     case O_COUNT: ok = sim_parse_int(optarg, 1, 100000000, &count); break;
     case O_REMOVE: remove_seg = true; break;
-    case O_HELP: usage(stdout); return 0;
+    case 'h': usage(stdout); return 0;
+    case 'V': printf("ntpauth-sim-shm %s\n", NTPAUTH_VERSION); return 0;
     default: usage(stderr); return 2;
     }
     if (!ok) { fprintf(stderr, "bad value '%s'\n", optarg); usage(stderr); return 2; }

@@ -47,3 +47,16 @@ function(ntpauth_fuzz_include name)
     endif()
   endforeach()
 endfunction()
+
+# ntpauth_install_program(TARGET [SBIN]): install a program (bin/, or sbin/ for daemons) and
+# record it in the global property NTPAUTH_PROGRAMS. The packaging and man-page tests walk that
+# list: every installed program needs a page in docs/man/ and must answer --help and --version.
+function(ntpauth_install_program target)
+  cmake_parse_arguments(P "SBIN" "" "" ${ARGN})
+  if(P_SBIN)
+    install(TARGETS ${target} RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+  else()
+    install(TARGETS ${target} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+  set_property(GLOBAL APPEND PROPERTY NTPAUTH_PROGRAMS ${target})
+endfunction()

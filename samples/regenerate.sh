@@ -169,7 +169,7 @@ wait_stratum1() {   # until the server reports stratum 1 on its status socket (m
 
 gps() {
   wait_stratum1 || return 1
-  q -a 16 -c 3 --interval 1
+  q -a 16 -n 3 --interval 1
 }
 
 live_inside() {
@@ -180,7 +180,7 @@ live_inside() {
   ip link set lo up
   local st=0
   L="local stratum 2"
-  record unauth               "$L" several "q -c 2" "q -o 3" || st=1
+  record unauth               "$L" several "q -n 2" "q -o 3" || st=1
   record md5                  "$L" several "q --scenario md5" "q -a 5" "dig -a 1" || st=1
   record sha1                 "$L" several "q --scenario sha1" "q -a 15" "dig -a 19" || st=1
   record aes128cmac           "$L" several "q --scenario aes-cmac" "dig -a 21" || st=1

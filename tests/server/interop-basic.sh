@@ -118,7 +118,7 @@ pcap $TMP/rot/x.pcap maxsize 1 keep 2
 status-socket $TMP/rot.sock
 CONF
 start_server "$TMP/rot.conf" "$TMP/rot.log"
-$Q --timeout 1 --interval 0 -c 6000 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1126 > /dev/null || fail "load for rotation failed"
+$Q --timeout 1 --interval 0 -n 6000 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1126 > /dev/null || fail "load for rotation failed"
 stop_server
 [ -s "$TMP/rot/x.pcap.1" ] || fail "no rotated file x.pcap.1: $(ls -l "$TMP/rot")"
 for f in "$TMP"/rot/x.pcap*; do

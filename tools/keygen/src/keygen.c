@@ -69,7 +69,7 @@ static bool parse_options(int *argc, char ***argv, kg_options *o) {
     { "force", 0, 0, G_OPTION_ARG_NONE, &o->force,
       "Replace an existing keyfile or symlink", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print nothing on success", NULL },
-    { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version", NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Show the version and exit", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   GOptionContext *ctx = g_option_context_new("- generate NTP symmetric keys");
@@ -80,7 +80,9 @@ static bool parse_options(int *argc, char ***argv, kg_options *o) {
       "Examples:\n"
       "  ntpauth-keygen -M -o /etc/ntpsec\n"
       "  ntpauth-keygen -t AES128CMAC -n 5 --dialect chrony\n"
-      "  ntpauth-keygen --append ntp.keys -t SHA256 -n 2 --first 21\n");
+      "  ntpauth-keygen --append ntp.keys -t SHA256 -n 2 --first 21\n"
+      "Exit status: 0 keys written and read back identical, 2 bad command line or the keyfile\n"
+      "could not be written, read back or appended to.\n");
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *gerr = NULL;
   bool ok = g_option_context_parse(ctx, argc, argv, &gerr);

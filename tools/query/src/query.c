@@ -33,6 +33,7 @@ static gint opt_version = 4;
 static gboolean opt_show_version = FALSE;
 static gint opt_count = 1;
 static gboolean opt_json;
+static gchar *opt_format;
 static gdouble opt_timeout = 2.0;
 static gdouble opt_interval = 0.5;
 static gchar *opt_digest_len;
@@ -42,11 +43,13 @@ static gchar *opt_host6;
 static gboolean opt_symmetric;
 
 static GOptionEntry entries[] = {
-  { "keyfile", 'k', 0, G_OPTION_ARG_FILENAME, &opt_keyfile, "keyfile (ntpd, ntpsec or chrony format)", "KEYFILE" },
+  { "keys", 'k', 0, G_OPTION_ARG_FILENAME, &opt_keyfile, "keyfile (ntpd, ntpsec or chrony format)", "FILE" },
+  { "keyfile", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &opt_keyfile, "old name of --keys", "FILE" },
   { "auth", 'a', 0, G_OPTION_ARG_INT, &opt_keyid, "authenticate requests with key ID", "KEYID" },
   { "ntp-version", 'o', 0, G_OPTION_ARG_INT, &opt_version, "NTP version of the requests, 3 or 4 (default 4)", "3|4" },
-  { "count", 'c', 0, G_OPTION_ARG_INT, &opt_count, "number of requests (default 1)", "COUNT" },
-  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "one JSON object per line", NULL },
+  { "count", 'n', 0, G_OPTION_ARG_INT, &opt_count, "number of requests (default 1)", "COUNT" },
+  { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format, "output format: text (default) or jsonl", "FMT" },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "same as --format jsonl", NULL },
   { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_timeout, "seconds to wait for each reply (default 2)", "S" },
   { "interval", 0, 0, G_OPTION_ARG_DOUBLE, &opt_interval, "seconds between requests (default 0.5)", "S" },
   { "digest-len", 0, 0, G_OPTION_ARG_STRING, &opt_digest_len,
@@ -389,7 +392,11 @@ int main(int argc, char **argv) {
   }
   if (argc != 2) { fprintf(stderr, "ntpauth-query: give one HOST[:PORT] (see --help)\n"); return 2; }
   if (opt_version < 1 || opt_version > 4) { fprintf(stderr, "ntpauth-query: -o must be 1-4\n"); return 2; }
-  if (opt_count < 1 || opt_count > 100000) { fprintf(stderr, "ntpauth-query: -c must be 1-100000\n"); return 2; }
+  if (opt_count < 1 || opt_count > 100000) { fprintf(stderr, "ntpauth-query: -n must be 1-100000\n"); return 2; }
+  if (opt_format && strcmp(opt_format, "text") && strcmp(opt_format, "jsonl")) {
+    fprintf(stderr, "ntpauth-query: --format takes text or jsonl\n"); return 2;
+  }
+  if (opt_format) opt_json = !strcmp(opt_format, "jsonl");
   if (!(opt_timeout > 0 && opt_timeout <= 60)) { fprintf(stderr, "ntpauth-query: --timeout must be in (0, 60]\n"); return 2; }
   if (opt_digest_len && strcmp(opt_digest_len, "full") && strcmp(opt_digest_len, "20")) {
     fprintf(stderr, "ntpauth-query: --digest-len takes full or 20\n"); return 2;

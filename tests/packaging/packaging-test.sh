@@ -76,7 +76,9 @@ user_build() {
     { tail -20 "$work/install.log"; fail "cmake --install as a user into $prefix"; }
   for f in bin/ntpauth-analyze sbin/ntpauth-server lib/wireshark/plugins/4.0/epan/ntpauth.so \
            etc/ntpauth/ntpauth-server.conf share/doc/ntpauth/examples/ntpauth-server.conf \
-           lib/systemd/system/ntpauth-server.service lib/sysusers.d/ntpauth.conf; do
+           lib/systemd/system/ntpauth-server.service lib/sysusers.d/ntpauth.conf \
+           share/man/man1/ntpauth-query.1.gz share/man/man8/ntpauth-server.8.gz \
+           share/bash-completion/completions/ntpauth-keygen; do
     [ -e "$prefix/$f" ] || fail "cmake --install: $prefix/$f missing"
   done
   grep -q "^ExecStart=$prefix/sbin/ntpauth-server " "$prefix/lib/systemd/system/ntpauth-server.service" ||
@@ -112,7 +114,10 @@ deb_contents() {
            /usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0/epan/ntpauth.so \
            /etc/ntpauth/ntpauth-server.conf /lib/systemd/system/ntpauth-server.service \
            /usr/lib/sysusers.d/ntpauth.conf /usr/share/doc/ntpauth/copyright \
-           /usr/share/doc/ntpauth/changelog.gz; do
+           /usr/share/doc/ntpauth/changelog.gz /usr/share/man/man1/ntpauth-analyze.1.gz \
+           /usr/share/man/man8/ntpauth-server.8.gz /usr/share/man/man5/ntpauth-server.conf.5.gz \
+           /usr/share/bash-completion/completions/ntpauth-analyze \
+           /usr/share/bash-completion/completions/ntpauth-server; do
     grep -qx "$p" <<<"$list" || fail "$deb lacks $p"
   done
   grep -q '^/usr/etc' <<<"$list" && fail "$deb installs into /usr/etc"

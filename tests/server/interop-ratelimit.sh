@@ -38,7 +38,7 @@ cat "$TMP/signed.json"
 grep -q '"outcome":"good"' "$TMP/signed.json" || fail "the signed request after the spoofed flood got no normal reply"
 
 note "a signed client over the limit: 30 requests 50 ms apart"
-$Q --timeout 1 --json --interval 0.05 -c 30 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1151 > "$TMP/burst.json"
+$Q --timeout 1 --json --interval 0.05 -n 30 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1151 > "$TMP/burst.json"
 good=$(grep -c '"outcome":"good"' "$TMP/burst.json")
 kod=$(grep -c '"outcome":"kod".*"verdict":"good"' "$TMP/burst.json")
 echo "signed burst: $good normal replies, $kod signed KoD RATE"

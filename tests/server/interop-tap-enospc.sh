@@ -41,7 +41,7 @@ PY
 
 start_server "$TMP/full.conf" "$TMP/full.log"
 note "fill the disk: 300 exchanges (about 70 KiB of records for 32 KiB of space)"
-$Q --timeout 1 --interval 0 -c 300 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1132 > "$TMP/q1.txt" ||
+$Q --timeout 1 --interval 0 -n 300 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1132 > "$TMP/q1.txt" ||
   fail "serving stopped when the disk filled"
 for i in $(seq 1 30); do grep -q "recording paused" "$TMP/full.log" && break; sleep 0.1; done
 grep "pcap" "$TMP/full.log"
@@ -52,7 +52,7 @@ before=$(stat -c %s "$TMP/small/t.pcap")
 note "free space: recording resumes, the gap is logged"
 rm "$TMP/small/filler"
 sleep 1.2   # writes are retried once a second
-$Q --timeout 1 --interval 0.1 -c 5 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1132 > "$TMP/q2.txt" ||
+$Q --timeout 1 --interval 0.1 -n 5 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1132 > "$TMP/q2.txt" ||
   fail "no service after space was freed"
 for i in $(seq 1 30); do grep -q "recording resumed" "$TMP/full.log" && break; sleep 0.1; done
 grep -q "recording resumed after .* records lost in the gap (No space left on device)" "$TMP/full.log" ||

@@ -29,7 +29,7 @@ note "a 1400-byte datagram is recorded cut, with its real length"
 python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"\x23" + bytes(1399), ("127.0.0.1", 1131))'
 
 note "junk flood: 5,000 datagrams of 1,000 bytes during 20 signed exchanges"
-$Q --timeout 1 --interval 0.05 -c 20 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1131 > "$TMP/q.txt" 2>&1 &
+$Q --timeout 1 --interval 0.05 -n 20 -k "$TMP/ntp.keys" -a 11 127.0.0.1:1131 > "$TMP/q.txt" 2>&1 &
 qpid=$!
 PIDS+=("$qpid")
 t0=$(date +%s.%N)

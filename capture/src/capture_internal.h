@@ -19,6 +19,8 @@ typedef struct {
   const uint8_t *data;
   uint32_t caplen;
   uint32_t wirelen;
+  bool not_packet;        /* a pcapng block Wireshark numbers as a frame but that holds no packet
+                             (custom, systemd journal, sysdig event): counted, not decoded */
 } cap_record;
 
 /* ---- filesrc.c: streaming pcap/pcapng parser over a descriptor or a memory block ---- */
@@ -63,8 +65,10 @@ typedef enum { CAP_SRC_RECORD = 1, CAP_SRC_END = 0, CAP_SRC_ERROR = -1 } cap_src
 nta_status cap_filesrc_open(cap_filesrc *s, const char *name, int fd, bool own_fd,
                             const uint8_t *mem, size_t mem_len,
                             const volatile sig_atomic_t *interrupted, nta_diag *err);
-/* Next packet record. `frame` is the number the record would get (for messages). Records that
- * are not packets (pcapng interface, statistics, ... blocks) are consumed silently. */
+/* Next record. `frame` is the number the record would get (for messages). pcapng blocks that
+ * Wireshark does not number as frames (interface, statistics, name resolution, decryption
+ * secrets, unknown types) are consumed silently; blocks it numbers without a packet come back
+ * with rec->not_packet set. A block Wireshark's reader refuses stops reading with an error. */
 cap_src_status cap_filesrc_next(cap_filesrc *s, uint64_t frame, cap_record *rec, nta_diag *err);
 void cap_filesrc_close(cap_filesrc *s);
 

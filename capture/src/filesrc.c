@@ -18,6 +18,9 @@
  * we do not need are skipped in pieces whatever their size, up to MAX_SKIPPED_BLOCK. */
 #define MAX_RECORD (1024u * 1024)
 #define MAX_SKIPPED_BLOCK (1024u * 1024 * 1024)
+/* Wireshark's readers refuse a packet longer than this (its standard maximum packet size): the
+ * file is damaged there for it, so it is for us too and both stop at the same frame. */
+#define MAX_PACKET 262144u
 
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_MAGIC_NSEC 0xa1b23c4du
@@ -28,7 +31,15 @@
 #define PCAPNG_IDB 0x00000001u
 #define PCAPNG_PB 0x00000002u   /* obsolete Packet Block */
 #define PCAPNG_SPB 0x00000003u
+#define PCAPNG_NRB 0x00000004u
+#define PCAPNG_ISB 0x00000005u
 #define PCAPNG_EPB 0x00000006u
+#define PCAPNG_JOURNAL 0x00000009u
+#define PCAPNG_DSB 0x0000000au
+#define PCAPNG_SYSDIG_EVENT 0x00000204u
+#define PCAPNG_SYSDIG_EVENT_V2 0x00000216u
+#define PCAPNG_CB_COPY 0x00000badu
+#define PCAPNG_CB_NOCOPY 0x40000badu
 #define PCAPNG_BOM 0x1a2b3c4du
 
 #define OPT_ENDOFOPT 0
@@ -262,7 +273,7 @@ static cap_src_status pcap_next_record(cap_filesrc *s, uint64_t frame, cap_recor
   const uint8_t *h = s->buf + s->pos;
   uint32_t sec = get32(s, h), frac = get32(s, h + 4);
   uint32_t caplen = get32(s, h + 8), wirelen = get32(s, h + 12);
-  if (caplen > MAX_RECORD) {
+  if (caplen > MAX_PACKET) {
     nta_diag_set(err, NTA_ERR_PARSE,
                  "%s: frame %llu: corrupt record header (captured length %u, at offset %llu)",
                  s->name, (unsigned long long)frame, caplen, (unsigned long long)s->consumed);
@@ -283,6 +294,7 @@ static cap_src_status pcap_next_record(cap_filesrc *s, uint64_t frame, cap_recor
   rec->data = h + PCAP_RECORD_HEADER_LEN;
   rec->caplen = caplen;
   rec->wirelen = wirelen < caplen ? caplen : wirelen;
+  rec->not_packet = false;
   consume(s, PCAP_RECORD_HEADER_LEN + (size_t)caplen);
   return CAP_SRC_RECORD;
 }
@@ -344,15 +356,35 @@ static cap_src_status corrupt(cap_filesrc *s, uint64_t frame, nta_diag *err, con
   return CAP_SRC_ERROR;
 }
 
+/* Options from body[off] to the end of the body, walked as Wireshark's pcapng reader walks them:
+ * every option needs its 4-byte header and its value must fit (it refuses the file otherwise).
+ * NULL when they are fine, else what is wrong. */
+static const char *check_options(const cap_filesrc *s, const uint8_t *body, uint32_t body_len,
+                                 uint32_t off) {
+  while (off < body_len) {
+    if (body_len - off < 4) return "option header cut by the block end";
+    uint16_t code = get16(s, body + off), olen = get16(s, body + off + 2);
+    off += 4;
+    if (olen > body_len - off) return "option overruns the block";
+    uint32_t padded = (olen + 3u) & ~3u;
+    off = padded > body_len - off ? body_len : off + padded;
+    if (code == OPT_ENDOFOPT) break;
+  }
+  return NULL;
+}
+
 static cap_src_status parse_shb(cap_filesrc *s, uint64_t frame, const uint8_t *body,
                                 uint32_t body_len, uint32_t len, nta_diag *err) {
   if (body_len < 16) return corrupt(s, frame, err, "section header too short", PCAPNG_SHB, len);
-  uint16_t major = get16(s, body + 4);
-  if (major != 1) {
+  uint16_t major = get16(s, body + 4), minor = get16(s, body + 6);
+  /* 1.0 and 1.2 (written by some old tools) are the versions Wireshark accepts. */
+  if (major != 1 || (minor != 0 && minor != 2)) {
     nta_diag_set(err, NTA_ERR_UNSUPPORTED, "%s: frame %llu: unsupported pcapng version %u.%u",
-                 s->name, (unsigned long long)frame, major, get16(s, body + 6));
+                 s->name, (unsigned long long)frame, major, minor);
     return CAP_SRC_ERROR;
   }
+  const char *why = check_options(s, body, body_len, 16);
+  if (why) return corrupt(s, frame, err, why, PCAPNG_SHB, len);
   s->n_ifaces = 0;  /* interfaces belong to their section */
   return CAP_SRC_END;
 }
@@ -360,6 +392,8 @@ static cap_src_status parse_shb(cap_filesrc *s, uint64_t frame, const uint8_t *b
 static cap_src_status parse_idb(cap_filesrc *s, uint64_t frame, const uint8_t *body,
                                 uint32_t body_len, uint32_t len, nta_diag *err) {
   if (body_len < 8) return corrupt(s, frame, err, "interface block too short", PCAPNG_IDB, len);
+  const char *why = check_options(s, body, body_len, 8);
+  if (why) return corrupt(s, frame, err, why, PCAPNG_IDB, len);
   if (s->n_ifaces == s->cap_ifaces) {
     size_t ncap = s->cap_ifaces ? s->cap_ifaces * 2 : 8;
     if (ncap > 1u << 20)
@@ -397,6 +431,20 @@ static cap_src_status parse_idb(cap_filesrc *s, uint64_t frame, const uint8_t *b
   return CAP_SRC_END;
 }
 
+/* Simple Packet Block: the captured length is the original length cut by the snap length, and
+ * the padded packet data must end exactly where the block does (Wireshark reads the trailing
+ * length right after it). */
+static const char *spb_layout(const cap_iface *ifc, uint32_t wirelen, uint32_t body_len,
+                              uint32_t *caplen) {
+  uint32_t cl = wirelen;
+  if (ifc->snaplen && cl > ifc->snaplen) cl = ifc->snaplen;
+  if (cl > MAX_PACKET) return "packet larger than 262144 bytes";
+  if (cl > body_len - 4) return "block too small for its packet data";
+  if (4 + ((cl + 3u) & ~3u) != body_len) return "packet data does not end at the block end";
+  *caplen = cl;
+  return NULL;
+}
+
 static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type,
                                    const uint8_t *body, uint32_t body_len, uint32_t len,
                                    cap_record *rec, nta_diag *err) {
@@ -407,7 +455,7 @@ static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type
     if_id = 0;
     hdr = 4;
     wirelen = get32(s, body);
-    caplen = wirelen;
+    caplen = 0;
   } else {
     if (body_len < 20) return corrupt(s, frame, err, "packet block too short", type, len);
     if_id = type == PCAPNG_EPB ? get32(s, body) : get16(s, body);
@@ -423,14 +471,19 @@ static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type
     return CAP_SRC_ERROR;
   }
   const cap_iface *ifc = &s->ifaces[if_id];
+  const char *why = NULL;
   if (type == PCAPNG_SPB) {
-    /* The captured length is implied: the original length cut by the snap length and block. */
-    if (ifc->snaplen && caplen > ifc->snaplen) caplen = ifc->snaplen;
-    if (caplen > body_len - hdr) caplen = body_len - hdr;
+    why = spb_layout(ifc, wirelen, body_len, &caplen);
+  } else if (caplen > MAX_PACKET) {
+    why = "packet larger than 262144 bytes";
   } else if (caplen > body_len - hdr) {
-    return corrupt(s, frame, err, "captured length exceeds the block", type, len);
+    why = "captured length exceeds the block";
+  } else {
+    why = check_options(s, body, body_len, hdr + ((caplen + 3u) & ~3u));
   }
+  if (why) return corrupt(s, frame, err, why, type, len);
   rec->linktype = ifc->linktype;
+  rec->not_packet = false;
   if (type == PCAPNG_SPB) {
     rec->ts_sec = 0;
     rec->ts_nsec = 0;
@@ -440,6 +493,67 @@ static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type
   rec->data = body + hdr;
   rec->caplen = caplen;
   rec->wirelen = wirelen < caplen ? caplen : wirelen;
+  return CAP_SRC_RECORD;
+}
+
+/* Name resolution records: type, length, value padded to 4, up to the end record; then options. */
+static const char *check_nrb(const cap_filesrc *s, const uint8_t *body, uint32_t body_len) {
+  uint32_t off = 0;
+  for (;;) {
+    if (body_len - off < 4) return "name resolution record header cut by the block end";
+    uint16_t rtype = get16(s, body + off), rlen = get16(s, body + off + 2);
+    off += 4;
+    uint32_t padded = (rlen + 3u) & ~3u;
+    if (padded > body_len - off) return "name resolution record overruns the block";
+    off += padded;
+    if (rtype == 0) break;
+  }
+  return check_options(s, body, body_len, off);
+}
+
+/* A systemd journal entry: at least 23 bytes once the padding NULs are taken off. */
+static const char *check_journal(const uint8_t *body, uint32_t body_len) {
+  uint32_t n = body_len;
+  while (n > 0 && body[n - 1] == 0) n--;
+  return n < 23 ? "journal entry too small" : NULL;
+}
+
+/* Blocks other than SHB, IDB and packets: checked as Wireshark 4.0's reader checks them, and
+ * whether it numbers them as frames (measured with tshark 4.0.17 one block type at a time:
+ * custom blocks, systemd journal entries and sysdig events are frames; name resolution,
+ * interface statistics, decryption secrets and unknown types are not). */
+static cap_src_status other_block(cap_filesrc *s, uint64_t frame, uint32_t type,
+                                  const uint8_t *body, uint32_t body_len, uint32_t len,
+                                  cap_record *rec, nta_diag *err) {
+  const char *why = NULL;
+  bool is_frame = false;
+  switch (type) {
+  case PCAPNG_NRB: why = check_nrb(s, body, body_len); break;
+  case PCAPNG_ISB:
+    why = body_len < 12 ? "statistics block too short" : check_options(s, body, body_len, 12);
+    break;
+  case PCAPNG_DSB:
+    if (body_len < 8) why = "decryption secrets block too short";
+    else if (((get32(s, body + 4) + 3ull) & ~3ull) > body_len - 8) why = "secrets overrun the block";
+    else why = check_options(s, body, body_len, 8 + ((get32(s, body + 4) + 3u) & ~3u));
+    break;
+  case PCAPNG_JOURNAL: why = check_journal(body, body_len); is_frame = true; break;
+  case PCAPNG_CB_COPY:
+  case PCAPNG_CB_NOCOPY:
+    why = body_len < 4 ? "custom block too short" : NULL;
+    is_frame = true;
+    break;
+  case PCAPNG_SYSDIG_EVENT:
+  case PCAPNG_SYSDIG_EVENT_V2:
+    why = body_len < (type == PCAPNG_SYSDIG_EVENT ? 24u : 28u) ? "event block too short" : NULL;
+    is_frame = true;
+    break;
+  default: break;
+  }
+  if (why) return corrupt(s, frame, err, why, type, len);
+  if (!is_frame) return CAP_SRC_END;
+  memset(rec, 0, sizeof *rec);
+  rec->not_packet = true;
   return CAP_SRC_RECORD;
 }
 
@@ -497,8 +611,14 @@ static cap_src_status pcapng_next_record(cap_filesrc *s, uint64_t frame, cap_rec
     if (len < 12 || (len & 3) != 0 || len > (needed ? MAX_RECORD : MAX_SKIPPED_BLOCK))
       return corrupt(s, frame, err, "bad block length", type, len);
     if (!needed && len > s->cap) {
+      /* Too large to hold: skipped unchecked, still numbered if Wireshark numbers it. */
       if (skip_block(s, frame, type, len, err) != CAP_SRC_END) return CAP_SRC_ERROR;
-      continue;
+      if (type != PCAPNG_JOURNAL && type != PCAPNG_CB_COPY && type != PCAPNG_CB_NOCOPY &&
+          type != PCAPNG_SYSDIG_EVENT && type != PCAPNG_SYSDIG_EVENT_V2)
+        continue;
+      memset(rec, 0, sizeof *rec);
+      rec->not_packet = true;
+      return CAP_SRC_RECORD;
     }
     avail = fill(s, len);
     if (avail < len)
@@ -515,7 +635,7 @@ static cap_src_status pcapng_next_record(cap_filesrc *s, uint64_t frame, cap_rec
     case PCAPNG_EPB:
     case PCAPNG_SPB:
     case PCAPNG_PB: st = packet_block(s, frame, type, body, body_len, len, rec, err); break;
-    default: break;  /* name resolution, statistics, decryption secrets, custom: not needed */
+    default: st = other_block(s, frame, type, body, body_len, len, rec, err); break;
     }
     if (st == CAP_SRC_ERROR) return st;
     consume(s, len);  /* rec->data stays valid: consuming does not move the buffer */

@@ -234,6 +234,7 @@ static cap_src_status next_record(cap_reader *r, cap_record *rec) {
         rec->data = data;
         rec->caplen = h->caplen;
         rec->wirelen = h->len < h->caplen ? h->caplen : h->len;
+        rec->not_packet = false;
         return CAP_SRC_RECORD;
       }
       if (rc == 0) continue;           /* timeout: look at the interrupt flag again */
@@ -269,7 +270,7 @@ cap_next_status cap_reader_next(cap_reader *r, cap_datagram *out, nta_diag *err)
     if (st == CAP_SRC_END) return CAP_NEXT_END;
     if (st == CAP_SRC_ERROR) return fail(r, err);
     r->frame++;
-    if (!cap_decode(&r->dec, &rec, out)) continue;
+    if (rec.not_packet || !cap_decode(&r->dec, &rec, out)) continue;
     out->frame = r->frame;
     out->ts_sec = rec.ts_sec;
     out->ts_nsec = rec.ts_nsec;

@@ -139,7 +139,7 @@ static inline void png_pb(tbuf *t, uint16_t ifid, uint64_t ts, const uint8_t *da
 }
 static inline void png_other(tbuf *t, uint32_t type, size_t body) {
   size_t at = png_begin(t, type);
-  for (size_t i = 0; i < body; i++) tb_u8(t, (uint8_t)i);
+  for (size_t i = 0; i < body; i++) tb_u8(t, 0);  /* zeros: valid for NRB, ISB, DSB, custom */
   png_end(t, at);
 }
 

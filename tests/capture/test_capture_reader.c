@@ -717,18 +717,18 @@ static void test_pcapng(void) {
     g_assert_cmpuint(got_at(&g, 1)->frame, ==, 2);
     g_assert_cmpint(got_at(&g, 1)->sec, ==, 1700000001);
     g_assert_cmpuint(got_at(&g, 1)->nsec, ==, 987654321u);
-    g_assert_cmpuint(got_at(&g, 2)->frame, ==, 3);  /* SPB: no timestamp */
+    g_assert_cmpuint(got_at(&g, 2)->frame, ==, 4);  /* custom block is frame 3; SPB: no timestamp */
     g_assert_cmpint(got_at(&g, 2)->sec, ==, 0);
-    g_assert_cmpuint(got_at(&g, 3)->frame, ==, 4);  /* PB on interface 1: ns */
+    g_assert_cmpuint(got_at(&g, 3)->frame, ==, 5);  /* PB on interface 1: ns */
     g_assert_cmpint(got_at(&g, 3)->sec, ==, 5);
-    g_assert_cmpuint(got_at(&g, 4)->frame, ==, 5);  /* 2^-10 resolution */
+    g_assert_cmpuint(got_at(&g, 4)->frame, ==, 6);  /* 2^-10 resolution */
     g_assert_cmpint(got_at(&g, 4)->sec, ==, 3);
     g_assert_cmpuint(got_at(&g, 4)->nsec, ==, 500000000u);
-    g_assert_cmpuint(got_at(&g, 5)->frame, ==, 7);
+    g_assert_cmpuint(got_at(&g, 5)->frame, ==, 8);
     g_assert_cmpint(got_at(&g, 5)->sec, ==, 42);
     g_assert_cmpuint(got_at(&g, 5)->nsec, ==, 1000u);
     for (guint i = 0; i < 6; i++) check_payload(got_at(&g, i), 13, 48);
-    g_assert_cmpuint(g.stats.frames, ==, 7);
+    g_assert_cmpuint(g.stats.frames, ==, 8);
     got_free(&g);
     tb_free(&t);
   }

@@ -72,6 +72,8 @@ typedef struct {
   const uint8_t *payload;
   uint32_t captured_len, wire_len;
   uint64_t bytes_hash;    /* of the payload, for --merge (same packet seen at two points) */
+  const char *note;        /* the capture layer's (cap_datagram) */
+  bool unusable;
   uint8_t version;
   uint16_t digest_len;
   uint8_t digest_shown;   /* received digest bytes captured (<= digest_len) */

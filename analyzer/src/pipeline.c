@@ -48,6 +48,7 @@ void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   nta_verify_result *v = &sc->vr;
   nta_packet_parse(rec->payload, rec->captured_len, rec->wire_len, p);
   nta_verify(kr, p, rec->payload, v);
+  cap_note_verdict(rec->note, rec->unusable, v);
   nta_observation_set_packet(&rec->obs, p, v);
   rec->version = p->version;
   rec->digest_len = v->digest_len;
@@ -74,6 +75,8 @@ static void record_from_datagram(an_record *rec, const cap_datagram *dg, const u
   rec->payload = payload;
   rec->captured_len = dg->captured_len;
   rec->wire_len = dg->wire_len < dg->captured_len ? dg->captured_len : dg->wire_len;
+  rec->note = dg->note;
+  rec->unusable = dg->unusable;
 }
 
 static void scratch_init(an_scratch *sc, const an_options *opt) {

@@ -76,7 +76,6 @@ void cap_filesrc_close(cap_filesrc *s);
 
 #define CAP_REASM_MAX_PENDING 64
 #define CAP_REASM_MAX_BYTES 65535
-#define CAP_REASM_TIMEOUT_SEC 30
 
 typedef struct cap_reasm cap_reasm;
 
@@ -100,8 +99,8 @@ typedef struct {
 
 cap_reasm *cap_reasm_create(void);
 void cap_reasm_destroy(cap_reasm *ra);
-/* Adds a fragment; true when it completed a datagram (then *out is filled). Invalid fragments
- * (bad sizes, conflicting overlaps) drop the pending datagram. */
+/* Adds a fragment; true when it completed a datagram (then *out is filled). The policy (no
+ * timeout, overlaps, fragments past the end) is described in reasm.c. */
 bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out);
 uint64_t cap_reasm_dropped(const cap_reasm *ra);
 uint64_t cap_reasm_invalid(const cap_reasm *ra);
@@ -112,7 +111,8 @@ typedef struct {
   uint8_t port_map[65536 / 8];
   uint8_t tcp_port_map[65536 / 8];
   bool any_tcp;
-  cap_reasm *reasm;
+  cap_reasm *reasm;         /* NULL: fragments are only noted (saw_fragment) */
+  bool saw_fragment;
   uint64_t undecodable;
   uint64_t reassembled;
 } cap_decoder;

@@ -6,6 +6,7 @@
  * checked: loopback captures carry partial checksums (offload), which are not errors. */
 #include "capture_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ntpauth/bytes.h"
@@ -62,14 +63,29 @@ static bool decode_udp(ctx *c, uint8_t family, const uint8_t *src, const uint8_t
   nta_rd_skip(&r, 2);
   if (r.err) return undecodable(c);
   if (!port_selected(c->d, sport) && !port_selected(c->d, dport)) return false;
-  /* A UDP length below the header or beyond the IP payload is a broken datagram. */
-  if (ulen < 8 || ulen > wirelen) return undecodable(c);
   cap_datagram *o = c->out;
   set_endpoint(&o->src, family, src);
   set_endpoint(&o->dst, family, dst);
   o->src.port = sport;
   o->dst.port = dport;
   o->payload = udp + 8;
+  o->reassembled = reassembled;
+  o->note = NULL;
+  o->unusable = false;
+  if (ulen < 8) {
+    /* Nothing can be read as NTP, but the datagram went to the port: it gets a line. */
+    o->wire_len = o->captured_len = 0;
+    o->proto = IPPROTO_UDP_;
+    o->unusable = true;
+    o->note = "UDP length below the 8-byte UDP header";
+    return true;
+  }
+  if (ulen > wirelen) {
+    /* The IP layer says what was sent; a longer UDP length is wrong, not a cut capture. The
+     * IP payload is read (as Wireshark does) and the reason tells. */
+    ulen = (uint16_t)wirelen;
+    o->note = "UDP length exceeds the IP payload; the IP payload was read";
+  }
   o->wire_len = (uint32_t)ulen - 8;
   uint32_t have = caplen - 8;
   o->captured_len = have < o->wire_len ? have : o->wire_len;
@@ -106,10 +122,16 @@ static bool decode_tcp(ctx *c, uint8_t family, const uint8_t *src, const uint8_t
   o->proto = IPPROTO_TCP_;
   o->tcp_flags = flags;
   o->tcp_seq = seq;
+  o->note = NULL;
+  o->unusable = false;
   return true;
 }
 
 static bool add_fragment(ctx *c, cap_fragment *f, cap_reassembled *res) {
+  if (!c->d->reasm) {
+    c->d->saw_fragment = true;
+    return false;
+  }
   f->ts_sec = c->rec->ts_sec;
   if (!cap_reasm_add(c->d->reasm, f, res)) return false;
   c->d->reassembled++;
@@ -303,4 +325,27 @@ bool cap_decode(cap_decoder *d, const cap_record *rec, cap_datagram *out) {
   case LT_LOOP: return decode_null(&c, p, len, true);
   default: return undecodable(&c);
   }
+}
+
+cap_frame_kind cap_decode_frame(uint32_t linktype, const uint8_t *data, uint32_t caplen,
+                                uint32_t wirelen, uint16_t port, cap_datagram *out) {
+  cap_decoder d;
+  memset(&d, 0, sizeof d);   /* no reassembly table: fragments are only noted */
+  d.port_map[port >> 3] |= (uint8_t)(1u << (port & 7));
+  cap_record rec = {.linktype = linktype, .data = data, .caplen = caplen,
+                    .wirelen = wirelen < caplen ? caplen : wirelen};
+  if (cap_decode(&d, &rec, out)) return CAP_FRAME_DATAGRAM;
+  return d.saw_fragment ? CAP_FRAME_FRAGMENT : CAP_FRAME_NONE;
+}
+
+void cap_note_verdict(const char *note, bool unusable, nta_verify_result *vr) {
+  if (unusable) {
+    vr->verdict = NTA_V_MALFORMED;
+    snprintf(vr->reason, sizeof vr->reason, "%s", note ? note : "unreadable datagram");
+    return;
+  }
+  if (!note) return;
+  size_t n = strlen(vr->reason);
+  if (n < sizeof vr->reason - 1)
+    snprintf(vr->reason + n, sizeof vr->reason - n, "%s%s", n ? "; " : "", note);
 }

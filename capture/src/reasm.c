@@ -1,10 +1,16 @@
 /* reasm.c - IPv4 and IPv6 fragment reassembly with bounded memory.
  *
- * At most CAP_REASM_MAX_PENDING datagrams of at most 64 KiB each are pending; the oldest is
- * evicted when the table is full and entries older than CAP_REASM_TIMEOUT_SEC (capture time)
- * expire. Coverage is tracked in 8-byte units (fragment offsets are multiples of 8). A fragment
- * that overlaps another with different bytes drops the whole datagram (RFC 5722 for IPv6; the
- * same rule for IPv4 keeps overlap tricks from hiding bytes); an exact duplicate is ignored. */
+ * The policy is Wireshark's, so that ntpauth-analyze and the Wireshark plugin (which sees
+ * Wireshark's reassembly) report the same datagrams on the same frames:
+ * - no timeout: fragments wait however far apart they are (Wireshark keeps them for the whole
+ *   file); memory is bounded instead: at most CAP_REASM_MAX_PENDING datagrams of at most 64 KiB
+ *   are pending and the oldest is evicted when the table is full;
+ * - overlapping fragments are accepted: where their bytes differ, the bytes of the fragment with
+ *   the lower offset stay (an exact duplicate changes nothing);
+ * - a fragment reaching past the end that the last fragment set is ignored, and so are bytes
+ *   other fragments placed past that end; two last fragments with different ends leave the
+ *   datagram incomplete.
+ * Coverage is tracked in 8-byte units (fragment offsets are multiples of 8). */
 #include "capture_internal.h"
 
 #include <stdlib.h>
@@ -17,6 +23,7 @@ struct buffers {
   uint8_t data[CAP_REASM_MAX_BYTES];
   uint8_t wire_map[MAP_BYTES];  /* units covered on the wire */
   uint8_t data_map[MAP_BYTES];  /* units whose bytes were captured */
+  uint16_t owner[UNITS];        /* offset / 8 of the fragment whose bytes fill each unit */
 };
 
 typedef struct {
@@ -74,12 +81,6 @@ static entry *find_or_create(cap_reasm *ra, const cap_fragment *f) {
   entry *free_slot = NULL, *oldest = NULL;
   for (int i = 0; i < CAP_REASM_MAX_PENDING; i++) {
     entry *e = &ra->slots[i];
-    /* Capture times can be anything (pcapng if_tsoffset): compare without a signed overflow. */
-    if (e->used && f->ts_sec > e->first_ts &&
-        (uint64_t)f->ts_sec - (uint64_t)e->first_ts > CAP_REASM_TIMEOUT_SEC) {
-      release(e);
-      ra->dropped++;
-    }
     if (key_matches(e, f, alen)) return e;
     if (!e->used) {
       if (!free_slot) free_slot = e;
@@ -134,17 +135,24 @@ static uint32_t captured_prefix(const entry *e) {
   return bytes < e->total ? bytes : e->total;
 }
 
-/* Whether the new fragment repeats bytes already held (same range, same captured bytes). */
-static bool is_duplicate(const entry *e, const cap_fragment *f, uint32_t first, uint32_t last) {
-  for (uint32_t u = first; u < last; u++)
-    if (!bit(e->buf->wire_map, u)) return false;
-  uint32_t cmp = f->caplen;
+/* Places the fragment's bytes: into units nobody filled yet, and over units filled by a fragment
+ * with a higher offset (the lower offset's bytes stay where fragments overlap). */
+static void place(entry *e, const cap_fragment *f, uint32_t first, uint32_t last, uint64_t end) {
+  uint16_t me = (uint16_t)(f->offset / 8);
+  uint64_t cap_end = (uint64_t)f->offset + f->caplen;
   for (uint32_t u = first; u < last; u++) {
-    uint32_t lo = u * 8 - f->offset;
-    if (lo >= cmp) break;
-    if (!bit(e->buf->data_map, u)) return false;
+    if (bit(e->buf->wire_map, u) && e->buf->owner[u] <= me) continue;
+    uint64_t lo = (uint64_t)u * 8, hi = lo + 8 < end ? lo + 8 : end;
+    set_bit(e->buf->wire_map, u);
+    e->buf->owner[u] = me;
+    if (hi <= cap_end) {
+      memcpy(e->buf->data + lo, f->data + (lo - f->offset), (size_t)(hi - lo));
+      set_bit(e->buf->data_map, u);
+    } else {
+      e->buf->data_map[u >> 3] &= (uint8_t)~(1u << (u & 7));
+      if (lo < cap_end) memcpy(e->buf->data + lo, f->data + (lo - f->offset), (size_t)(cap_end - lo));
+    }
   }
-  return memcmp(e->buf->data + f->offset, f->data, cmp) == 0;
 }
 
 bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out) {
@@ -161,38 +169,20 @@ bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out) {
   }
   entry *e = find_or_create(ra, f);
   if (!e) return false;
-  if ((e->have_last && end > e->total) || (!f->more && (e->have_last ? end != e->total : false))) {
-    release(e);
+  if (!f->more && e->have_last && end != e->total) {
+    release(e);   /* two different ends: the datagram can never be complete */
     ra->invalid++;
     return false;
   }
-  uint32_t first = f->offset / 8, last = (uint32_t)((end + 7) / 8);
-  bool overlap = false;
-  for (uint32_t u = first; u < last && !overlap; u++) overlap = bit(e->buf->wire_map, u);
-  if (overlap) {
-    if (is_duplicate(e, f, first, last)) return false;
-    release(e);
-    ra->invalid++;
+  if (e->have_last && end > e->total) {
+    ra->invalid++;   /* past the end: ignored, the datagram stays */
     return false;
   }
   if (!f->more) {
-    /* The end must not cut below bytes other fragments already placed. */
-    for (uint32_t u = last; u < UNITS; u++)
-      if (bit(e->buf->wire_map, u)) {
-        release(e);
-        ra->invalid++;
-        return false;
-      }
     e->total = (uint32_t)end;
     e->have_last = true;
   }
-  memcpy(e->buf->data + f->offset, f->data, f->caplen);
-  for (uint32_t u = first; u < last; u++) {
-    set_bit(e->buf->wire_map, u);
-    uint64_t unit_end = (uint64_t)(u + 1) * 8;
-    if (unit_end > end) unit_end = end;
-    if (unit_end <= (uint64_t)f->offset + f->caplen) set_bit(e->buf->data_map, u);
-  }
+  place(e, f, f->offset / 8, (uint32_t)((end + 7) / 8), end);
   if (f->offset == 0) e->proto = f->proto;
   if (!e->have_last || !all_set(e->buf->wire_map, (e->total + 7) / 8)) return false;
   out->proto = (uint8_t)(e->proto < 0 ? 0 : e->proto);

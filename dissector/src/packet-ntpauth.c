@@ -22,6 +22,10 @@
 #include <epan/packet.h>
 #include <epan/proto.h>
 #include <epan/tap.h>
+#include <wiretap/pcap-encap.h>
+#include <wiretap/wtap.h>
+
+#include "capture/reader.h"
 
 #include "ntpauth/exchange.h"
 #include "ntpauth/packet.h"
@@ -240,6 +244,43 @@ static bool locate_ntp(tvbuff_t *ntp_tvb, proto_tree *tree, packet_info *pinfo,
   return true;
 }
 
+/* Wiretap encapsulation -> pcap link type, for the link types the capture layer decodes. */
+static int encap_of_linktype[10] = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+static const guint32 decoded_linktypes[10] = { 0, 1, 12, 14, 101, 108, 113, 228, 229, 276 };
+
+static bool linktype_of(int encap, guint32 *linktype) {
+  for (size_t i = 0; i < G_N_ELEMENTS(decoded_linktypes); i++)
+    if (encap_of_linktype[i] == encap && encap >= 0) {
+      *linktype = decoded_linktypes[i];
+      return true;
+    }
+  return false;
+}
+
+/* The NTP datagram of this frame as the capture layer decodes it from the frame's own bytes -
+ * the decoder ntpauth-analyze uses - so both tools read the same lengths the same way when IP,
+ * UDP and the capture record disagree, and a datagram to the NTP port that Wireshark's NTP
+ * dissector never sees (a UDP length below its header, nothing captured past UDP) still gets a
+ * verdict. IP fragments are left to Wireshark's reassembly (the capture layer's policy matches
+ * it). */
+static bool frame_datagram(tvbuff_t *tvb, packet_info *pinfo, cap_datagram *dg,
+                           ntp_location *loc) {
+  guint32 linktype;
+  if (!pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET || pinfo->flags.in_error_pkt ||
+      !linktype_of(pinfo->rec->rec_header.packet_header.pkt_encap, &linktype))
+    return false;
+  guint caplen = tvb_captured_length(tvb);
+  const guint8 *data = caplen ? tvb_get_ptr(tvb, 0, (gint)caplen) : NULL;
+  if (!data || cap_decode_frame(linktype, data, caplen, pinfo->fd->pkt_len, 123, dg) !=
+                   CAP_FRAME_DATAGRAM)
+    return false;
+  loc->tvb = tvb;
+  loc->start = (gint)(dg->payload - data);
+  loc->captured = dg->captured_len;
+  loc->wire = dg->wire_len;
+  return true;
+}
+
 /* ------------------------------------------------------------------------------------------- */
 /* First pass: pairing and findings */
 
@@ -274,16 +315,21 @@ static link_pair *link_slot(guint32 frame) {
   return &links_by_frame[frame];
 }
 
-static void observe_exchange(packet_info *pinfo, const nta_packet *pkt,
+/* `dg`: the datagram as the capture layer decoded it, or NULL (then the endpoints are pinfo's). */
+static void observe_exchange(packet_info *pinfo, const cap_datagram *dg, const nta_packet *pkt,
                              const nta_verify_result *vr, frame_links *links) {
   nta_observation obs;
   nta_exchange_result xr;
 
   if (!exchange)
     return;
-  if (!endpoint_from(&pinfo->src, pinfo->srcport, &obs.src) ||
-      !endpoint_from(&pinfo->dst, pinfo->destport, &obs.dst))
+  if (dg) {
+    obs.src = dg->src;
+    obs.dst = dg->dst;
+  } else if (!endpoint_from(&pinfo->src, pinfo->srcport, &obs.src) ||
+             !endpoint_from(&pinfo->dst, pinfo->destport, &obs.dst)) {
     return;
+  }
   obs.frame = pinfo->num;
   obs.time_sec = (int64_t)pinfo->abs_ts.secs;
   obs.time_nsec = (uint32_t)pinfo->abs_ts.nsecs;
@@ -639,19 +685,23 @@ static bool is_ntp_traffic(packet_info *pinfo) {
   return ntp;
 }
 
-static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree, void *data _U_) {
+static int dissect_ntpauth(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
   ntp_location loc;
   nta_packet pkt;
   nta_verify_result vr;
+  cap_datagram dg;
 
   tvbuff_t *located = take_note(pinfo);   /* first: the note must not outlive this dissection */
-  if (!located) {
+  bool from_frame = frame_datagram(tvb, pinfo, &dg, &loc);
+  if (from_frame) {
+    /* located by the capture layer */
+  } else if (!located) {
     if (!tree && !PINFO_FD_VISITED(pinfo))
       return 0;   /* no NTP here (summary lines: decided without walking the layers) */
     if (!is_ntp_traffic(pinfo))
       return 0;
   }
-  if (!locate_ntp(located, tree, pinfo, &loc)) {
+  if (!from_frame && !locate_ntp(located, tree, pinfo, &loc)) {
     /* Neither the locator nor a tree: the packet list of a capture read with the tree asked
      * for (see ntpauth_init) - show what the first pass found. */
     if (PINFO_FD_VISITED(pinfo))
@@ -666,12 +716,14 @@ static int dissect_ntpauth(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tr
   nta_packet_parse(bytes, loc.captured, loc.wire, &pkt);
   nta_verify(ntpauth_keys_get(), &pkt, bytes, &vr);
   const nta_nts_info *nts = ntpauth_nts_apply(pinfo, &pkt, bytes, loc.captured, &vr);
+  if (from_frame)
+    cap_note_verdict(dg.note, dg.unusable, &vr);
 
   frame_links links = { 0, 0, NULL };
   if (!PINFO_FD_VISITED(pinfo)) {
     if (!first_ntp_frame)
       first_ntp_frame = pinfo->num;
-    observe_exchange(pinfo, &pkt, &vr, &links);
+    observe_exchange(pinfo, from_frame ? &dg : NULL, &pkt, &vr, &links);
     remember_info(pinfo, &vr);
   } else {
     lookup_links(pinfo, &links);
@@ -936,6 +988,8 @@ void proto_reg_handoff_ntpauth(void) {
   expert_tap_id = find_tap_id("expert");
   hf_udp_length = proto_registrar_get_id_byname("udp.length");
 
+  for (size_t i = 0; i < G_N_ELEMENTS(decoded_linktypes); i++)
+    encap_of_linktype[i] = wtap_pcap_encap_to_wtap_encap((int)decoded_linktypes[i]);
   install_locator();
   register_postdissector(ntpauth_handle);
   choose_ntp_location_method();   /* again before every capture file, in ntpauth_init */

@@ -62,7 +62,17 @@ typedef struct {
   host_addr servers[HOSTS_PER_ROLE];
 } key_usage;
 
+/* A flow on which a datagram could not be read (malformed, cut, unreassembled). */
+#define DAMAGED_FLOWS 64
+typedef struct {
+  bool used;
+  nta_endpoint src, dst;    /* canonical */
+  int64_t time_sec;
+} damaged_flow;
+
 struct nta_exchange {
+  damaged_flow damaged[DAMAGED_FLOWS];
+  size_t damaged_next;
   size_t max_entries;
   uint32_t max_age;
   pair_entry *ring;         /* max_entries slots */
@@ -323,6 +333,35 @@ static double ts_diff(uint64_t a, uint64_t b) {
   return (double)(int64_t)(a - b) / 4294967296.0;
 }
 
+/* A datagram from src to dst that could not be read may have been a request: remember the flow
+ * (the latest damage of each, in a small ring) so that a reply coming back without a matching
+ * request is not reported as unsolicited - the request may be the damaged datagram. */
+static void damage_note(nta_exchange *ex, const nta_endpoint *src, const nta_endpoint *dst,
+                        int64_t now) {
+  damaged_flow *slot = NULL;
+  for (size_t i = 0; i < DAMAGED_FLOWS && !slot; i++)
+    if (ex->damaged[i].used && endpoint_equal(&ex->damaged[i].src, src) &&
+        endpoint_equal(&ex->damaged[i].dst, dst))
+      slot = &ex->damaged[i];
+  if (!slot) {
+    slot = &ex->damaged[ex->damaged_next];
+    ex->damaged_next = (ex->damaged_next + 1) % DAMAGED_FLOWS;
+  }
+  *slot = (damaged_flow){.used = true, .src = *src, .dst = *dst, .time_sec = now};
+}
+
+/* Damage on src -> dst no longer than the pairing age before `now`. */
+static bool damage_seen(const nta_exchange *ex, const nta_endpoint *src, const nta_endpoint *dst,
+                        int64_t now) {
+  for (size_t i = 0; i < DAMAGED_FLOWS; i++) {
+    const damaged_flow *d = &ex->damaged[i];
+    if (d->used && endpoint_equal(&d->src, src) && endpoint_equal(&d->dst, dst) &&
+        now >= d->time_sec && (uint64_t)now - (uint64_t)d->time_sec <= ex->max_age)
+      return true;
+  }
+  return false;
+}
+
 /* `h`: key_hash(dst, src, origin), computed by the caller when the origin is not zero. */
 static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
                        const nta_endpoint *dst, uint32_t h, nta_exchange_result *out) {
@@ -335,6 +374,8 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
     return;
   }
   pair_entry *req = table_find(ex, dst, src, obs->org_ts, h);
+  if (!req && damage_seen(ex, dst, src, obs->time_sec))
+    return;   /* its request may be a datagram that could not be read: claim nothing */
   if (!req) {
     FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, obs->has_key_id ? obs->key_id : 0,
             "reply origin %08" PRIx32 ".%08" PRIx32 " matches no request seen (possible spoofing)",
@@ -428,13 +469,17 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
 void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exchange_result *out) {
   memset(out, 0, offsetof(nta_exchange_result, findings));
   out->n_findings = 0;
-  if (!ex || !obs || !obs->header_ok || obs->mode == NTA_MODE_CONTROL ||
-      obs->mode == NTA_MODE_PRIVATE || obs->verdict == NTA_V_MALFORMED)
+  if (!ex || !obs)
     return;
-
   nta_endpoint src, dst;
   endpoint_canon(&src, &obs->src);
   endpoint_canon(&dst, &obs->dst);
+  if (!obs->header_ok || obs->verdict == NTA_V_MALFORMED) {
+    damage_note(ex, &src, &dst, obs->time_sec);
+    return;
+  }
+  if (obs->mode == NTA_MODE_CONTROL || obs->mode == NTA_MODE_PRIVATE)
+    return;
   out->is_reply = is_reply_mode(obs->mode);
   /* The table key this packet looks up: hashed first so its index slot (a random place in a
    * table larger than the L1 cache) is fetched while the expiry below runs. */

@@ -15,6 +15,7 @@
 
 #include "ntpauth/endpoint.h"
 #include "ntpauth/status.h"
+#include "ntpauth/verify.h"   /* nta_verify_result */
 
 typedef struct cap_reader cap_reader;
 
@@ -31,6 +32,9 @@ typedef struct {
   uint8_t proto;           /* 17 UDP, 6 TCP */
   uint8_t tcp_flags;       /* TCP: FIN 0x01, SYN 0x02, RST 0x04, ... */
   uint32_t tcp_seq;        /* TCP: sequence number of the first payload byte */
+  const char *note;        /* NULL, or an inconsistency of the outer lengths (a literal) */
+  bool unusable;           /* no NTP bytes can be read (e.g. a UDP length below its header):
+                              `note` says why; cap_note_verdict() makes it malformed */
   const char *file;        /* the file this frame came from ("-" for stdin, iface for live) */
 } cap_datagram;
 
@@ -74,6 +78,21 @@ nta_status cap_reader_open_live(cap_reader *r, const char *iface, const char *bp
 void cap_reader_interrupt(cap_reader *r);
 
 cap_next_status cap_reader_next(cap_reader *r, cap_datagram *out, nta_diag *err);
+
+/* What the capture layer knows about a datagram, applied to the verdict of its NTP bytes: an
+ * unusable datagram is malformed with the capture's reason, an inconsistency of the outer lengths
+ * is added to the reason. ntpauth-analyze and the Wireshark plugin both call this, so one rule
+ * holds in both. */
+void cap_note_verdict(const char *note, bool unusable, nta_verify_result *vr);
+
+/* Decodes one link-layer frame on its own (no reassembly) as the reader would, for tools that
+ * read frames themselves (the Wireshark plugin). `linktype` is the pcap LINKTYPE_ value.
+ * Returns CAP_FRAME_DATAGRAM with *out filled (frame, ts and file left alone) for a UDP datagram
+ * to or from `port`, CAP_FRAME_FRAGMENT for an IP fragment (the reader reassembles those),
+ * CAP_FRAME_NONE otherwise. */
+typedef enum { CAP_FRAME_NONE = 0, CAP_FRAME_DATAGRAM, CAP_FRAME_FRAGMENT } cap_frame_kind;
+cap_frame_kind cap_decode_frame(uint32_t linktype, const uint8_t *data, uint32_t caplen,
+                                uint32_t wirelen, uint16_t port, cap_datagram *out);
 /* Bytes consumed so far over all inputs, and the total size of all inputs when every one is a
  * regular file (else *total = 0: unknown, e.g. stdin or live). For a progress display. */
 void cap_reader_progress(const cap_reader *r, uint64_t *done, uint64_t *total);

@@ -685,30 +685,39 @@ static bool is_ntp_traffic(packet_info *pinfo) {
   return ntp;
 }
 
+/* Where this frame's NTP message is: decoded from the frame by the capture layer (*from_frame),
+ * else where the locator noted it or the tree shows it. false: no NTP message here. */
+static bool find_ntp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, cap_datagram *dg,
+                     ntp_location *loc, bool *from_frame) {
+  tvbuff_t *located = take_note(pinfo);   /* first: the note must not outlive this dissection */
+  *from_frame = frame_datagram(tvb, pinfo, dg, loc);
+  if (*from_frame)
+    return true;
+  if (!located) {
+    if (!tree && !PINFO_FD_VISITED(pinfo))
+      return false;   /* no NTP here (summary lines: decided without walking the layers) */
+    if (!is_ntp_traffic(pinfo))
+      return false;
+  }
+  if (!locate_ntp(located, tree, pinfo, loc)) {
+    /* Neither the locator nor a tree: the packet list of a capture read with the tree asked
+     * for (see ntpauth_init) - show what the first pass found. */
+    if (PINFO_FD_VISITED(pinfo))
+      info_without_tree(pinfo);
+    return false;
+  }
+  return true;
+}
+
 static int dissect_ntpauth(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
   ntp_location loc;
   nta_packet pkt;
   nta_verify_result vr;
   cap_datagram dg;
+  bool from_frame;
 
-  tvbuff_t *located = take_note(pinfo);   /* first: the note must not outlive this dissection */
-  bool from_frame = frame_datagram(tvb, pinfo, &dg, &loc);
-  if (from_frame) {
-    /* located by the capture layer */
-  } else if (!located) {
-    if (!tree && !PINFO_FD_VISITED(pinfo))
-      return 0;   /* no NTP here (summary lines: decided without walking the layers) */
-    if (!is_ntp_traffic(pinfo))
-      return 0;
-  }
-  if (!from_frame && !locate_ntp(located, tree, pinfo, &loc)) {
-    /* Neither the locator nor a tree: the packet list of a capture read with the tree asked
-     * for (see ntpauth_init) - show what the first pass found. */
-    if (PINFO_FD_VISITED(pinfo))
-      info_without_tree(pinfo);
+  if (!find_ntp(tvb, pinfo, tree, &dg, &loc, &from_frame))
     return 0;
-  }
-
   const guint8 *bytes = loc.captured ? tvb_get_ptr(loc.tvb, loc.start, (gint)loc.captured) : NULL;
   static const guint8 empty[1];
   if (!bytes)

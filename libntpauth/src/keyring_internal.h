@@ -10,7 +10,7 @@
 
 #define KEY_TYPE_TEXT_MAX 64
 #define KEY_SOURCE_MAX 256
-#define KEY_SECRET_MAX 1024   /* chrony lines are at most 2047 characters: 1023 hex bytes */
+#define KEY_SECRET_MAX 2048   /* chronyd lines are at most 2047 characters */
 
 typedef struct {
   uint32_t lo, hi;

@@ -23,9 +23,10 @@ static const kg_type kg_types[] = {
   { "SHA3-384",   "SHA3-384",   "SHA3-384",   "SHA3-384", 32, false, true },
   { "SHA3-512",   "SHA3-512",   "SHA3-512",   "SHA3-512", 32, false, true },
   /* ntpsec reads "AES" as AES-128-CMAC and "AES-256" as AES-256-CMAC (it appends "-CBC" to find
-   * the cipher); Classic knows only AES128CMAC; chrony says AES128/AES256. */
+   * the cipher); ntpd 4.2.8 knows only AES128CMAC (or CMAC), so it has no AES-256 at all;
+   * chrony says AES128/AES256. */
   { "AES128CMAC", "AES128CMAC", "AES",        "AES128",   16, false, true },
-  { "AES256CMAC", "AES256CMAC", "AES-256",    "AES256",   32, false, false },
+  { "AES256CMAC", NULL,         "AES-256",    "AES256",   32, false, false },
 };
 
 typedef struct {

@@ -1,9 +1,8 @@
 /* keyfile_detect.c - which daemon a keyfile is written for, decided from the whole file.
  *
  * Every line is read by all three readers. A line supports a dialect when that daemon loads a
- * key from it; a long all-hex key without a prefix does not support chrony (chronyd would take
- * the digits as ASCII, which nobody means), a HEX:/ASCII: prefix counts extra for chrony. The
- * dialect most lines support wins; ties go to ntpd over ntpsec over chrony (ntpd-style files are
+ * key from it; how much it counts for chrony depends on why chrony takes it (see weigh_line).
+ * The dialect most lines support wins; ties go to ntpd over ntpsec over chrony (ntpd-style files are
  * the common case and ntpd and ntpsec read most lines alike). One odd line therefore never flips
  * a file: it is reported and skipped by the chosen reader instead. */
 #include "keyfile.h"
@@ -41,21 +40,25 @@ static void weigh_line(const char *line, size_t line_len, unsigned lineno, evide
                        nta_kf_reading *rd) {
   static const nta_dialect all[3] = {NTA_DIALECT_NTPD, NTA_DIALECT_NTPSEC, NTA_DIALECT_CHRONY};
   char chunk[CHRONY_LINE_BUF];
-  bool loads[4] = {false}, family_hex = false;
+  bool loads[4] = {false}, family_hex = false, prefix = false;
   for (size_t i = 0; i < 3; i++) {
     size_t pos = 0;
     if (!nta_kf_next_chunk(line, line_len, &pos, nta_kf_bufsize_for(all[i]), chunk)) return;
     nta_kf_reader_for(all[i])(chunk, rd);
     loads[all[i]] = rd->outcome == KF_KEY;
     if (rd->outcome == KF_KEY && all[i] != NTA_DIALECT_CHRONY && rd->hex) family_hex = true;
-    if (rd->outcome == KF_KEY && all[i] == NTA_DIALECT_CHRONY && strstr(chunk, "HEX:"))
-      ev->support[NTA_DIALECT_CHRONY]++;
-    if (rd->outcome == KF_KEY && all[i] == NTA_DIALECT_CHRONY && strstr(chunk, "ASCII:"))
-      ev->support[NTA_DIALECT_CHRONY]++;
+    if (rd->outcome == KF_KEY && all[i] == NTA_DIALECT_CHRONY)
+      prefix = strstr(chunk, "HEX:") || strstr(chunk, "ASCII:");
   }
-  for (size_t i = 0; i < 3; i++)
-    ev->support[all[i]] += loads[all[i]] && !(family_hex && all[i] == NTA_DIALECT_CHRONY) ? 2 : 0;
   bool family = loads[NTA_DIALECT_NTPD] || loads[NTA_DIALECT_NTPSEC];
+  ev->support[NTA_DIALECT_NTPD] += loads[NTA_DIALECT_NTPD] ? 2 : 0;
+  ev->support[NTA_DIALECT_NTPSEC] += loads[NTA_DIALECT_NTPSEC] ? 2 : 0;
+  if (loads[NTA_DIALECT_CHRONY])
+    /* A prefix is chrony's own mark. A line only chrony takes only because it is lenient (key 0,
+     * an ID above 65535, two fields, a long key that is no hex) is weak evidence: one such line
+     * must not outweigh an ntpd-style line. A long bare hex key is ntpd's, whatever chrony
+     * would make of it. */
+    ev->support[NTA_DIALECT_CHRONY] += prefix ? 3 : !family ? 1 : family_hex ? 0 : 2;
   if (family && !loads[NTA_DIALECT_CHRONY]) list_add(&ev->family_only, lineno);
   if (!family && loads[NTA_DIALECT_CHRONY]) list_add(&ev->chrony_only, lineno);
 }

@@ -39,6 +39,7 @@ nta_mac *nta_key_mac(const nta_key *k) { return k->mac; }
 nta_mac *nta_key_alt_mac(const nta_key *k) { return k->alt_mac; }
 const char *nta_key_alt_reader(const nta_key *k) { return k->alt_mac ? k->alt_reader : NULL; }
 const char *nta_key_alg_name(const nta_key *k) { return nta_mac_name(k->mac); }
+const char *nta_key_read_differently_by(const nta_key *k) { return nta_key_alt_reader(k); }
 const char *nta_key_type_text(const nta_key *k) { return k->type_text; }
 size_t nta_key_secret_len(const nta_key *k) { return k->secret_len; }
 const char *nta_key_source(const nta_key *k) { return k->source; }

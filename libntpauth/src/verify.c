@@ -162,6 +162,7 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
   }
   if (ok) {
     r->verdict = NTA_V_GOOD;
+    r->by_alternate = by_alt;
     if (by_alt)
       set_reason(r, "%s%s, key as %s reads it", nta_key_label(key),
                  r->truncated ? ", truncated digest" : "", nta_key_alt_reader(key));
@@ -282,8 +283,13 @@ nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8
 }
 
 size_t nta_sign(const nta_key *key, uint8_t *buf, size_t len, size_t cap, size_t digest_len) {
+  return nta_sign_reading(key, false, buf, len, cap, digest_len);
+}
+
+size_t nta_sign_reading(const nta_key *key, bool alternate, uint8_t *buf, size_t len, size_t cap,
+                        size_t digest_len) {
   if (!key || !buf) return 0;
-  nta_mac *mac = nta_key_mac(key);
+  nta_mac *mac = alternate && nta_key_alt_mac(key) ? nta_key_alt_mac(key) : nta_key_mac(key);
   if (!nta_mac_len_acceptable(mac, digest_len)) return 0;
   if (len > cap || cap - len < 4 + digest_len) return 0;
   uint8_t computed[NTA_MAC_MAX];

@@ -157,6 +157,14 @@ static nta_status do_keys(srv_config *cfg, const cfg_line *l, nta_diag *err) {
   return copy_path(l, l->words[1], cfg->keys, sizeof cfg->keys, err);
 }
 
+static nta_status do_keys_dialect(srv_config *cfg, const cfg_line *l, nta_diag *err) {
+  nta_dialect d;
+  if (l->n != 2 || !nta_dialect_from_name(l->words[1], &d))
+    return fail(err, l, "'keys-dialect' takes ntpd, ntpsec, chrony or auto");
+  cfg->keys_dialect = (int)d;
+  return NTA_OK;
+}
+
 static nta_status do_trustedkey(srv_config *cfg, const cfg_line *l, nta_diag *err) {
   if (l->n < 2) return fail(err, l, "'trustedkey' needs key IDs");
   if (cfg->n_trust >= CFG_MAX_TRUST) return fail(err, l, "too many trustedkey lines");
@@ -262,6 +270,7 @@ static nta_status do_line(srv_config *cfg, const cfg_line *l, cfg_refclock_fn re
   nta_status st;
   if (!strcmp(kw, "keys")) return do_keys(cfg, l, err);
   if (!strcmp(kw, "trustedkey")) return do_trustedkey(cfg, l, err);
+  if (!strcmp(kw, "keys-dialect")) return do_keys_dialect(cfg, l, err);
   if (!strcmp(kw, "listen")) return do_listen(cfg, l, err);
   if (!strcmp(kw, "local")) return do_local(cfg, l, err);
   if (!strcmp(kw, "pcap")) return do_pcap(cfg, l, err);

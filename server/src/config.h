@@ -39,6 +39,7 @@ typedef struct {
   char keys[CFG_PATH_MAX];    /* keyfile, "" for none */
   char keys_where[CFG_WHERE_MAX];
   char keys_replaced_where[CFG_WHERE_MAX];  /* an earlier `keys` line a later one replaced */
+  int keys_dialect;           /* nta_dialect; NTA_DIALECT_AUTO unless `keys-dialect` pins one */
   cfg_trust trust[CFG_MAX_TRUST];
   size_t n_trust;
   cfg_listen listen[CFG_MAX_LISTEN];

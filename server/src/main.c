@@ -19,6 +19,7 @@
 #include "config.h"
 #include "control.h"
 #include "counters.h"
+#include "keycheck.h"
 #include "log.h"
 #include "metrics.h"
 #include "netio.h"
@@ -63,6 +64,8 @@ typedef struct {
   uint64_t reloads_ok, reloads_failed;
   time_t metrics_due;          /* CLOCK_MONOTONIC_COARSE seconds */
   bool metrics_failing;        /* said once until it works again */
+  uint32_t alt_logged[16];   /* keys already logged as used under another daemon's reading */
+  size_t n_alt_logged;
 } server;
 
 static void usage(FILE *out) {
@@ -106,37 +109,6 @@ static bool load_config(server *s) {
     fprintf(stderr, "ntpauth-server: %s: %s\n", s->config_path, err.msg);
     return false;
   }
-  return true;
-}
-
-static bool load_keys(server *s) {
-  nta_diag err;
-  s->keys = nta_keyring_create();
-  if (!s->keys) { log_msg(LOG_ERR, "out of memory"); return false; }
-  if (s->cfg.keys[0]) {
-    nta_diags *diags = nta_diags_create();
-    nta_dialect used;
-    if (!diags) { log_msg(LOG_ERR, "out of memory"); return false; }
-    if (nta_keyring_load_file(s->keys, s->cfg.keys, NTA_DIALECT_AUTO, &used, diags, &err) != NTA_OK) {
-      log_msg(LOG_ERR, "%s: keys: %s", s->cfg.keys_where, err.msg);
-      nta_diags_destroy(diags);
-      return false;
-    }
-    for (size_t i = 0; i < nta_diags_count(diags); i++)
-      log_msg(nta_diags_level(diags, i) == NTA_DIAG_NOTE ? LOG_INFO : LOG_WARNING, "%s",
-              nta_diags_msg(diags, i));
-    nta_diags_destroy(diags);
-    log_msg(LOG_INFO, "loaded %zu keys from %s (%s format)", nta_keyring_count(s->keys),
-            s->cfg.keys, nta_dialect_name(used));
-  }
-  for (size_t i = 0; i < s->cfg.n_trust; i++) {
-    if (nta_keyring_trust(s->keys, s->cfg.trust[i].spec, &err) != NTA_OK) {
-      log_msg(LOG_ERR, "%s: trustedkey: %s", s->cfg.trust[i].where, err.msg);
-      return false;
-    }
-  }
-  if (s->cfg.n_trust && !s->cfg.keys[0])
-    log_msg(LOG_WARNING, "trustedkey given but no keys file: every MAC'd request fails");
   return true;
 }
 
@@ -242,10 +214,23 @@ static void log_result(const net_packet *p, const rsp_result *r) {
           r->action == RSP_DROP ? rsp_drop_reason_name(r->drop_reason) : "");
 }
 
+/* A client uses another daemon's reading of a key's text: answered with that reading, and
+ * logged once per key (a hint that the keyfile is shared with another daemon). */
+static void log_alternate(server *s, const rsp_result *r) {
+  uint32_t id = r->vr.key_id;
+  for (size_t i = 0; i < s->n_alt_logged; i++)
+    if (s->alt_logged[i] == id) return;
+  if (s->n_alt_logged < sizeof s->alt_logged / sizeof s->alt_logged[0])
+    s->alt_logged[s->n_alt_logged++] = id;
+  log_msg(LOG_NOTICE, "key %u works only as %s reads it (%s); answering with that reading", id,
+          nta_key_read_differently_by(r->vr.key), r->vr.reason);
+}
+
 /* Step 1 for one datagram: record it, decide, apply the rate limit. True when it gets an answer. */
 static bool decide(server *s, const net_packet *p, rsp_result *r) {
   rsp_request req = { .buf = p->data, .len = p->truncated ? 0 : p->len, .rx_time = p->rx_time };
   respond_prepare(&req, &s->time_state, &s->policy, s->keys, r);
+  if (r->vr.verdict == NTA_V_GOOD && r->vr.by_alternate) log_alternate(s, r);
   if (r->action != RSP_DROP && p->peer.port == 0) {   /* nobody to answer to */
     r->action = RSP_DROP;
     r->drop_reason = RSP_DROP_MALFORMED;
@@ -538,8 +523,10 @@ static bool setup(server *s, bool check_only) {
             strerror(errno));
     return false;
   }
-  if (!load_keys(s)) return false;
-  bool ok = check_setup(s, check_only);
+  /* -t goes on to the other checks after a keyfile problem, to list them all */
+  bool keys_ok = kc_load_keys(&s->cfg, check_only, &s->keys);
+  if (!keys_ok && !check_only) return false;
+  bool ok = check_setup(s, check_only) && keys_ok;
   if (ok) check_run_user_access(s);
   if (check_only || !ok) return ok;
   if (s->user.drop && s->cfg.logfile[0] && !log_chown(s->user.uid, s->user.gid))

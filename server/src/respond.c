@@ -209,8 +209,10 @@ bool respond_finish(rsp_result *res, const srv_time_state *ts, const struct time
     len = nta_append_crypto_nak(res->reply, NTA_HEADER_LEN, sizeof res->reply);
   } else if (res->sign_key) {
     /* Sign after stamping: the MAC covers the final transmit timestamp. */
-    len = nta_sign(res->sign_key, res->reply, NTA_HEADER_LEN, sizeof res->reply,
-                   res->sign_digest_len);
+    /* With the reading of the key the request verified with (another daemon's reading of the
+     * same key text is the one that client uses). */
+    len = nta_sign_reading(res->sign_key, res->vr.by_alternate, res->reply, NTA_HEADER_LEN,
+                           sizeof res->reply, res->sign_digest_len);
   }
   if (len == 0) { set_drop(res, RSP_DROP_SIGN); return false; }
   /* Amplification guard: never answer with more bytes than we received. */

@@ -27,6 +27,10 @@ typedef struct nta_key nta_key;   /* owned by the keyring */
 uint32_t nta_key_id(const nta_key *k);
 nta_mac *nta_key_mac(const nta_key *k);                /* prepared state for compute/verify */
 const char *nta_key_alg_name(const nta_key *k);        /* same as nta_mac_name */
+/* The daemon that would read this key's text into other bytes ("ntpd", "ntpsec", "chrony"), or
+ * NULL. Set only for detected (not pinned) ntpd-style keyfiles; verification also tries that
+ * reading. */
+const char *nta_key_read_differently_by(const nta_key *k);
 const char *nta_key_type_text(const nta_key *k);       /* the type as written in the file */
 size_t nta_key_secret_len(const nta_key *k);
 const char *nta_key_source(const nta_key *k);          /* "file:line" or "uat" or "config" */

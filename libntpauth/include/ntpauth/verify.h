@@ -44,6 +44,7 @@ typedef struct {
   const nta_key *key;            /* the key that was tried (NULL when unknown / no MAC) */
   const char *algorithm;         /* "MD5", "SHA1", ... or NULL when no key */
   bool truncated;                /* digest_len < the algorithm's full output */
+  bool by_alternate;             /* good only with another daemon's reading of the key text */
   bool split_ambiguous;          /* the trailer had several readings (packet.ambiguous) */
   uint8_t expected[NTA_MAC_MAX]; /* for bad_mac: the digest we computed (digest_len bytes) */
 } nta_verify_result;
@@ -59,6 +60,11 @@ nta_verdict nta_verify(const nta_keyring *kr, const nta_packet *pkt, const uint8
  * `digest_len` bytes of the MAC (full length or NTA_MAC_TRUNC; the server passes the length the
  * request used). Returns the new length, or 0 if it does not fit or the length is not allowed. */
 size_t nta_sign(const nta_key *key, uint8_t *buf, size_t len, size_t cap, size_t digest_len);
+/* Same, with the reading of the key that verified the request: pass the request's
+ * nta_verify_result.by_alternate, so a client that uses another daemon's reading of the key
+ * text gets a reply it can verify. */
+size_t nta_sign_reading(const nta_key *key, bool alternate, uint8_t *buf, size_t len, size_t cap,
+                        size_t digest_len);
 
 /* Appends a crypto-NAK (4 zero bytes). Returns the new length or 0. */
 size_t nta_append_crypto_nak(uint8_t *buf, size_t len, size_t cap);

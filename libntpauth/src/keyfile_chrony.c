@@ -6,7 +6,7 @@
  * sscanf("%u"), so "17abc" is key 17 and key 0 is a key. The key is "HEX:" + an even number of
  * hex digit pairs, "ASCII:" + text, or text without a prefix (always ASCII). Type names are
  * case-sensitive; AES keys must be exactly 16 (AES128) or 32 (AES256) bytes. */
-#include "keyfile.h"
+#include "keyfile_internal.h"
 
 #include <ctype.h>
 #include <errno.h>

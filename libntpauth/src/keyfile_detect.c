@@ -5,7 +5,7 @@
  * The dialect most lines support wins; ties go to ntpd over ntpsec over chrony (ntpd-style files are
  * the common case and ntpd and ntpsec read most lines alike). One odd line therefore never flips
  * a file: it is reported and skipped by the chosen reader instead. */
-#include "keyfile.h"
+#include "keyfile_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

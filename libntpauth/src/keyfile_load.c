@@ -9,7 +9,7 @@
  *
  * In a detected ntpd-style file, where ntpsec or chrony would read a key's text into other
  * bytes, that reading is kept as the key's alternate, which verification also tries. */
-#include "keyfile.h"
+#include "keyfile_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

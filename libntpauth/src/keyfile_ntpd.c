@@ -7,7 +7,7 @@
  * a longer one as hex (up to 64 bytes, an odd digit count rounds up), and checks an optional
  * fourth field of addresses. Errors it counts make it refuse the whole file; an unknown type
  * only drops that key. CMAC keys are zero-extended or cut to 16 bytes when used. */
-#include "keyfile.h"
+#include "keyfile_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

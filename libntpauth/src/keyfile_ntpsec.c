@@ -7,7 +7,7 @@
  * characters is ASCII; a longer one is hex, cut to 64 digits, with an odd last digit dropped and
  * any bad digit (a trailing CR included) skipping the key. CMAC keys are truncated or padded to
  * the cipher's key length. */
-#include "keyfile.h"
+#include "keyfile_internal.h"
 
 #include <ctype.h>
 #include <stdio.h>

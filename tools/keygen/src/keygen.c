@@ -16,6 +16,7 @@
 
 #include <glib.h>
 
+#include "kg_check.h"
 #include "kg_file.h"
 #include "kg_keys.h"
 
@@ -34,6 +35,9 @@ typedef struct {
   gboolean force;
   gboolean quiet;
   gboolean version;
+  char *check;
+  char *conf;
+  gboolean portable;
 } kg_options;
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -70,6 +74,13 @@ static bool parse_options(int *argc, char ***argv, kg_options *o) {
       "Replace an existing keyfile or symlink", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print nothing on success", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Show the version and exit", NULL },
+    { "check", 0, 0, G_OPTION_ARG_FILENAME, &o->check,
+      "Check FILE: how ntpd 4.2.8, ntpsec and chronyd read each line; exit 0 when every line "
+      "loads in the --dialect daemon (default: detected), 1 when one is refused there", "FILE" },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->conf,
+      "With --check: the ntp.conf whose trustedkey lines to show", "NTP.CONF" },
+    { "portable", 0, 0, G_OPTION_ARG_NONE, &o->portable,
+      "With --check: also fail when another daemon reads a line differently", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   GOptionContext *ctx = g_option_context_new("- generate NTP symmetric keys");
@@ -81,8 +92,10 @@ static bool parse_options(int *argc, char ***argv, kg_options *o) {
       "  ntpauth-keygen -M -o /etc/ntpsec\n"
       "  ntpauth-keygen -t AES128CMAC -n 5 --dialect chrony\n"
       "  ntpauth-keygen --append ntp.keys -t SHA256 -n 2 --first 21\n"
-      "Exit status: 0 keys written and read back identical, 2 bad command line or the keyfile\n"
-      "could not be written, read back or appended to.\n");
+      "  ntpauth-keygen --check /etc/ntpsec/ntp.keys -c /etc/ntpsec/ntp.conf\n"
+      "Exit status: 0 keys written and read back identical (with --check: every line loads in\n"
+      "the daemon), 1 with --check: a line that daemon would refuse or skip, 2 bad command line\n"
+      "or the keyfile could not be written, read back, appended to or read.\n");
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *gerr = NULL;
   bool ok = g_option_context_parse(ctx, argc, argv, &gerr);
@@ -232,6 +245,17 @@ static void free_options(kg_options *o) {
   g_free(o->dir);
   g_free(o->append);
   g_free(o->host);
+  g_free(o->check);
+  g_free(o->conf);
+}
+
+static int run_check(const kg_options *o) {
+  kg_check_options c = { .path = o->check, .conf = o->conf, .portable = o->portable };
+  if (o->dialect && !nta_dialect_from_name(o->dialect, &c.dialect))
+    return fail("--dialect %s: use ntpd, ntpsec, chrony or auto", o->dialect);
+  if (o->type || o->md5_set || o->append || o->dir)
+    return fail("--check reads a keyfile; it takes no -M, -t, --append or -o");
+  return kg_check(&c, stdout);
 }
 
 int main(int argc, char **argv) {
@@ -243,6 +267,10 @@ int main(int argc, char **argv) {
     rc = (printf("ntpauth-keygen %s\n", NTPAUTH_VERSION), 0);
   else if (argc > 1)
     rc = fail("unexpected argument '%s' (try --help)", argv[1]);
+  else if (o.check)
+    rc = run_check(&o);
+  else if ((o.conf || o.portable) && !o.check)
+    rc = fail("-c and --portable go with --check");
   else if (o.append && o.dir)
     rc = fail("--append writes into the given file; -o does not apply");
   else {

@@ -1,4 +1,4 @@
-/* keyfile.h - reading one keyfile line the way each daemon does (internal).
+/* keyfile_internal.h - reading one keyfile line the way each daemon does (internal).
  *
  * Each dialect has its own reader (keyfile_ntpd.c, keyfile_ntpsec.c, keyfile_chrony.c). A reader
  * sees what its daemon's fgets() would hand it: a chunk of at most NTPD_LINE_BUF - 1 (ntpd,
@@ -6,8 +6,8 @@
  * an nta_kf_reading: nothing (blank, comment), a key with its fitted secret, or a refusal with
  * the daemon's reason. The loader (keyfile_load.c) weighs the readings of all three for
  * detection (keyfile_detect.c) and fills the keyring with the chosen one. */
-#ifndef NTPAUTH_KEYFILE_H
-#define NTPAUTH_KEYFILE_H
+#ifndef NTPAUTH_KEYFILE_INTERNAL_H
+#define NTPAUTH_KEYFILE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

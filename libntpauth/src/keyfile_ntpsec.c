@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 
 #define NTPSEC_MAX_ID 65535u
 #define NTPSEC_ASCII_MAX 20
@@ -37,8 +38,10 @@ static bool ntpsec_type(nta_kf_reading *r, const char *token) {
       snprintf(r->alg, sizeof r->alg, "%s", up);
     return true;
   }
-  if (EVP_get_digestbyname(up)) {
-    snprintf(r->alg, sizeof r->alg, "%s", up);
+  const EVP_MD *md = EVP_get_digestbyname(up);
+  if (md) {   /* by its short name: "SHA-1" is SHA1 */
+    const char *sn = OBJ_nid2sn(EVP_MD_type(md));
+    snprintf(r->alg, sizeof r->alg, "%s", sn && EVP_MD_type(md) != NID_undef ? sn : up);
     return true;
   }
   if (up[0] == 'M') {

@@ -28,6 +28,7 @@ struct nta_keyring {
   nta_key **keys;   /* sorted by id, unique */
   size_t n, cap;
   bool has_trust;
+  bool no_explain;   /* nta_keyring_set_explain(kr, false) */
   trust_range *trust;
   size_t n_trust, cap_trust;
 };
@@ -125,6 +126,12 @@ const nta_key *nta_keyring_find(const nta_keyring *kr, uint32_t id) {
 
 size_t nta_keyring_count(const nta_keyring *kr) { return kr ? kr->n : 0; }
 
+void nta_keyring_set_explain(nta_keyring *kr, bool on) {
+  if (kr) kr->no_explain = !on;
+}
+
+bool nta_keyring_explains(const nta_keyring *kr) { return kr && !kr->no_explain; }
+
 void nta_keyring_set_alternate(nta_keyring *kr, uint32_t id, nta_mac *alt, const char *reader) {
   nta_key *k = (nta_key *)nta_keyring_find(kr, id);
   if (!k) {
@@ -213,6 +220,7 @@ nta_keyring *nta_keyring_clone(const nta_keyring *kr) {
   c->n_trust = c->cap_trust = kr->n_trust;
   if (c->cap_trust == 0) c->cap_trust = 1;
   c->has_trust = kr->has_trust;
+  c->no_explain = kr->no_explain;
   return c;
 fail:
   nta_keyring_destroy(c);

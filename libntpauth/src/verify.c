@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "keyring_internal.h"
+#include "verify_internal.h"
 
 static const char *const verdict_names[NTA_V_COUNT] = {
   [NTA_V_GOOD] = "good",
@@ -171,8 +172,13 @@ static int judge_mac(const nta_keyring *kr, const nta_packet *pkt, const uint8_t
     return RANK_GOOD;
   }
   r->verdict = NTA_V_BAD_MAC;
+  char why[NTA_REASON_MAX];
   if (n == 0)
     set_reason(r, "key %u (%s): the MAC could not be computed", s->key_id, r->algorithm);
+  else if (nta_keyring_explains(kr) &&
+           nta_explain_bad_mac(kr, key, buf, s->mac_offset, nta_split_digest(s, buf),
+                               s->digest_len, why, sizeof why))
+    set_reason(r, "digest mismatch for key %u (%s): %s", s->key_id, r->algorithm, why);
   else
     set_reason(r, "digest mismatch for key %u (%s)", s->key_id, r->algorithm);
   return RANK_KNOWN_MISMATCH;

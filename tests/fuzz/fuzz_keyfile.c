@@ -1,9 +1,11 @@
-/* fuzz_keyfile.c - keyfile text of any dialect through nta_keyring_load_text (AUTO detection),
+/* fuzz_keyfile.c - keyfile text of any dialect through nta_keyfile_examine (each daemon's reading
+ * of each line) and nta_keyring_load_text (AUTO detection),
  * then every loaded key is used once, so a key that loads must also compute. The three explicit
  * dialects are run too: detection picks only one of them per input. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ntpauth/keyfile.h"
 #include "ntpauth/keyring.h"
 
 static void load_and_use(const uint8_t *data, size_t size, nta_dialect dialect) {
@@ -32,7 +34,18 @@ static void load_and_use(const uint8_t *data, size_t size, nta_dialect dialect) 
   nta_keyring_destroy(kr);
 }
 
+/* Every line as each daemon reads it: a loaded view must have a length, a refusal a reason. */
+static bool check_line(void *ctx, const nta_kf_line *l) {
+  (void)ctx;
+  for (size_t i = 0; i < 3; i++) {
+    if (l->by[i].state == NTA_KF_REFUSED && !l->by[i].why[0]) __builtin_trap();
+    if (l->by[i].state == NTA_KF_LOADED && l->by[i].secret_len == 0) __builtin_trap();
+  }
+  return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  nta_keyfile_examine((const char *)data, size, check_line, NULL);
   load_and_use(data, size, NTA_DIALECT_AUTO);
   load_and_use(data, size, NTA_DIALECT_NTPD);
   load_and_use(data, size, NTA_DIALECT_NTPSEC);

@@ -69,6 +69,12 @@ nta_status nta_keyring_add_raw(nta_keyring *kr, uint32_t id, const char *type,
                                const uint8_t *secret, size_t secret_len, const char *source,
                                nta_diag *err);
 
+/* Whether nta_verify explains bad MACs with this keyring (default yes; see verify.h). A server
+ * answering untrusted traffic turns it off: each explanation costs up to
+ * NTA_EXPLAIN_MAX_KEYS + 12 MAC computations. */
+void nta_keyring_set_explain(nta_keyring *kr, bool on);
+bool nta_keyring_explains(const nta_keyring *kr);
+
 const nta_key *nta_keyring_find(const nta_keyring *kr, uint32_t id);
 size_t nta_keyring_count(const nta_keyring *kr);
 const nta_key *nta_keyring_key_at(const nta_keyring *kr, size_t i);   /* sorted by ID */

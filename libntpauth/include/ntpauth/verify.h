@@ -49,6 +49,12 @@ typedef struct {
   uint8_t expected[NTA_MAC_MAX]; /* for bad_mac: the digest we computed (digest_len bytes) */
 } nta_verify_result;
 
+/* For a bad MAC, nta_verify looks for the likely mistake and says it in the reason: another key
+ * of the keyring (at most NTA_EXPLAIN_MAX_KEYS are tried), the same secret under another
+ * algorithm, the other reading of the key text (hex vs ASCII), or a trailing CR or white space.
+ * The verdict stays bad_mac. This costs nothing for packets that verify. */
+#define NTA_EXPLAIN_MAX_KEYS 32
+
 /* Verifies `pkt` (parsed from `buf`) against `kr` (may be NULL: no keys; then MAC'd packets are
  * reported unknown_key, and the RFC 7822 reading is used). Fills `res`, returns the verdict.
  * Split choice: a split whose key verifies wins; else a split with a known key whose algorithm

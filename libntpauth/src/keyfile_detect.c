@@ -40,7 +40,7 @@ static void weigh_line(const char *line, size_t line_len, unsigned lineno, evide
                        nta_kf_reading *rd) {
   static const nta_dialect all[3] = {NTA_DIALECT_NTPD, NTA_DIALECT_NTPSEC, NTA_DIALECT_CHRONY};
   char chunk[CHRONY_LINE_BUF];
-  bool loads[4] = {false}, family_hex = false, prefix = false;
+  bool loads[4] = {false}, family_hex = false, prefix = false, family_type_unknown = true;
   for (size_t i = 0; i < 3; i++) {
     size_t pos = 0;
     if (!nta_kf_next_chunk(line, line_len, &pos, nta_kf_bufsize_for(all[i]), chunk)) return;
@@ -49,16 +49,19 @@ static void weigh_line(const char *line, size_t line_len, unsigned lineno, evide
     if (rd->outcome == KF_KEY && all[i] != NTA_DIALECT_CHRONY && rd->hex) family_hex = true;
     if (rd->outcome == KF_KEY && all[i] == NTA_DIALECT_CHRONY)
       prefix = strstr(chunk, "HEX:") || strstr(chunk, "ASCII:");
+    if (all[i] != NTA_DIALECT_CHRONY && !(rd->outcome == KF_REFUSED && rd->weak_evidence))
+      family_type_unknown = false;
   }
   bool family = loads[NTA_DIALECT_NTPD] || loads[NTA_DIALECT_NTPSEC];
   ev->support[NTA_DIALECT_NTPD] += loads[NTA_DIALECT_NTPD] ? 2 : 0;
   ev->support[NTA_DIALECT_NTPSEC] += loads[NTA_DIALECT_NTPSEC] ? 2 : 0;
   if (loads[NTA_DIALECT_CHRONY])
-    /* A prefix is chrony's own mark. A line only chrony takes only because it is lenient (key 0,
+    /* A prefix, or a type name only chrony knows (AES128, AES256), is chrony's own mark. A line only chrony takes only because it is lenient (key 0,
      * an ID above 65535, two fields, a long key that is no hex) is weak evidence: one such line
      * must not outweigh an ntpd-style line. A long bare hex key is ntpd's, whatever chrony
      * would make of it. */
-    ev->support[NTA_DIALECT_CHRONY] += prefix ? 3 : !family ? 1 : family_hex ? 0 : 2;
+    ev->support[NTA_DIALECT_CHRONY] += prefix || family_type_unknown ? 3 : !family ? 1
+                                       : family_hex ? 0 : 2;
   if (family && !loads[NTA_DIALECT_CHRONY]) list_add(&ev->family_only, lineno);
   if (!family && loads[NTA_DIALECT_CHRONY]) list_add(&ev->chrony_only, lineno);
 }

@@ -19,6 +19,12 @@
 #                   prefixes (long ASCII secrets, one that looks like hex)
 #   chrony-server   chronyd serves ntpsec ntpd (SHA1, AES), chronyd -Q (NTPv3 full-length
 #                   SHA256/384/512, NTPv4, key ID > 65535, prefix-less ASCII key) and ntpdig
+#   keyfile-ntpsec  ntpd serves from a keyfile with ntpsec's reading rules (CR kept, atoi ID,
+#                   CMAC keys cut to 16 bytes, SHA-1 alias, duplicate ID, a two-field line, an
+#                   odd hex digit count); ntpdig uses a plain file holding what we believe ntpsec
+#                   reads, so a verified reply proves that reading
+#   keyfile-chrony  the same for chronyd (CR stripped, sscanf ID, bare hex read as ASCII) with
+#                   chronyd -Q clients
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -109,7 +115,7 @@ ntpd_conf() {
   cat > "$f" <<EOF
 driftfile $work/$(basename "$f").drift
 statsdir $work/
-keys $keys/ntpsec-server.keys
+keys ${NTPD_KEYS:-$keys/ntpsec-server.keys}
 disable ntp
 disable kernel
 restrict default
@@ -283,6 +289,22 @@ chrony-plainkeys)
   start_chronyd "$work/chrony.conf"
   wait_serving $CHRONY_ADDR
   for k in 1 2 3 4; do chrony_q $CHRONY_ADDR $k; done
+  ;;
+keyfile-ntpsec)
+  NTPD_KEYS=$keys/keyfile-ntpsec.keys
+  ntpd_conf "$work/ntp.conf" "trustedkey 1 5 6 7 9 12 18 20" "tos orphan 8 orphanwait 1"
+  start_ntpd ntpd "$work/ntp.conf"
+  wait_serving $NTPD_ADDR
+  for k in 1 5 6 7 9 18 20; do dig "$keys/keyfile-ntpsec-client.keys" $k $NTPD_ADDR; done
+  ;;
+keyfile-chrony)
+  CHRONY_ADDR=127.0.0.2   # no ntpd here
+  CHRONY_KEYS=$keys/keyfile-chrony.keys
+  chrony_conf "$work/chrony.conf"
+  start_chronyd "$work/chrony.conf"
+  wait_serving $CHRONY_ADDR
+  CHRONY_KEYS=$keys/keyfile-chrony-client.keys
+  for k in 3 4 17 40; do chrony_q $CHRONY_ADDR $k version 4; done
   ;;
 *)
   die "unknown scenario $scenario"

@@ -49,6 +49,9 @@ void nta_kf_read_chrony(const char *chunk, nta_kf_reading *r);
 /* Their tokenizer: skips spaces and tabs, a token ends at space, tab, '\n', '#' or NUL; '\r'
  * and other characters belong to the token. Returns NULL at the end of the line. */
 char *nta_kf_nexttok(char **cursor);
+/* The key ID and type tokens, as both read them (atoi, 1-65535). Returns the type token, or
+ * NULL for a blank line or with `r` refused (`counted`: by ntpd 4.2.8's rules). */
+char *nta_kf_id_and_type(char **cursor, nta_kf_reading *r, bool counted, const char *reserved_tail);
 /* atoi() as glibc does it, converted to the 32-bit key ID type. */
 uint32_t nta_kf_atoi_id(const char *s);
 /* Fits a CMAC key to the cipher's key length, zero-padding or truncating; notes what happened. */

@@ -160,20 +160,33 @@ static bool ntpd_acl(nta_kf_reading *r, char *list) {
   return true;
 }
 
+char *nta_kf_id_and_type(char **cur, nta_kf_reading *r, bool counted, const char *reserved_tail) {
+  char *tok = nta_kf_nexttok(cur);
+  if (!tok) return NULL;
+  r->id = nta_kf_atoi_id(tok);
+  if (r->id == 0) {
+    nta_kf_refuse(r, counted, "cannot change key %s (key ID 0)", tok);
+    return NULL;
+  }
+  if (r->id > NTPD_MAX_ID) {
+    nta_kf_refuse(r, counted, "key %s > 65535 reserved%s", tok, reserved_tail);
+    return NULL;
+  }
+  r->has_id = true;
+  if (!(tok = nta_kf_nexttok(cur))) {
+    nta_kf_refuse(r, counted, "no key type for key %u", r->id);
+    return NULL;
+  }
+  snprintf(r->type, sizeof r->type, "%s", tok);
+  return tok;
+}
+
 void nta_kf_read_ntpd(const char *chunk, nta_kf_reading *r) {
   memset(r, 0, offsetof(nta_kf_reading, secret));
   char buf[CHRONY_LINE_BUF];
   snprintf(buf, sizeof buf, "%s", chunk);
-  char *cur = buf, *tok = nta_kf_nexttok(&cur);
+  char *cur = buf, *tok = nta_kf_id_and_type(&cur, r, true, " for Autokey");
   if (!tok) return;
-  r->id = nta_kf_atoi_id(tok);
-  if (r->id == 0) return nta_kf_refuse(r, true, "cannot change key %s (key ID 0)", tok);
-  if (r->id > NTPD_MAX_ID)
-    return nta_kf_refuse(r, true, "key %s > 65535 reserved for Autokey", tok);
-  r->has_id = true;
-  if (!(tok = nta_kf_nexttok(&cur)))
-    return nta_kf_refuse(r, true, "no key type for key %u", r->id);
-  snprintf(r->type, sizeof r->type, "%s", tok);
   bool type_ok = ntpd_type(r, tok);
   char type_why[KF_WHY_MAX];
   snprintf(type_why, sizeof type_why, "%s", r->why);

@@ -16,7 +16,6 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
-#define NTPSEC_MAX_ID 65535u
 #define NTPSEC_ASCII_MAX 20
 #define NTPSEC_HEX_DIGITS 64   /* uint8_t keystr[32] */
 
@@ -89,15 +88,8 @@ void nta_kf_read_ntpsec(const char *chunk, nta_kf_reading *r) {
   memset(r, 0, offsetof(nta_kf_reading, secret));
   char buf[CHRONY_LINE_BUF];
   snprintf(buf, sizeof buf, "%s", chunk);
-  char *cur = buf, *tok = nta_kf_nexttok(&cur);
+  char *cur = buf, *tok = nta_kf_id_and_type(&cur, r, false, "");
   if (!tok) return;
-  r->id = nta_kf_atoi_id(tok);
-  if (r->id == 0) return nta_kf_refuse(r, false, "cannot change key %s (key ID 0)", tok);
-  if (r->id > NTPSEC_MAX_ID) return nta_kf_refuse(r, false, "key %s > 65535 reserved", tok);
-  r->has_id = true;
-  if (!(tok = nta_kf_nexttok(&cur)))
-    return nta_kf_refuse(r, false, "no key type for key %u", r->id);
-  snprintf(r->type, sizeof r->type, "%s", tok);
   if (!ntpsec_type(r, tok)) {
     r->weak_evidence = true;
     return nta_kf_refuse(r, false, "unknown auth type %u, %s", r->id, tok);

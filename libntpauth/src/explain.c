@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "keyring_internal.h"
+#include "mac_internal.h"
 
 typedef struct {
   const uint8_t *buf;

@@ -1,7 +1,7 @@
 /* keyring.c - the key container: keys sorted by ID, prepared MAC state per key, trust list.
  *
  * Lookups are a binary search over a sorted array of pointers, so finding a key allocates
- * nothing and costs O(log n). The keyfile reader (keyring_parse.c, keyring_file.c) fills the
+ * nothing and costs O(log n). The keyfile reader (keyfile_load.c, keyring_file.c) fills the
  * store through keyring_internal.h; nothing here reads keyfile text. Trust syntax is in trust.c. */
 #include "keyring_internal.h"
 

@@ -1,5 +1,5 @@
 /* keyring_internal.h - the keyring store's internal interface, used by the keyfile reader
- * (keyring_parse.c), verification (verify.c) and the trust syntax (trust.c).
+ * (keyfile_load.c), verification (verify.c) and the trust syntax (trust.c).
  *
  * The dependency runs one way: the reader fills the store through nta_keyring_insert and
  * nta_keyring_set_alternate; the store (keyring.c) knows nothing about keyfile text. */

@@ -128,7 +128,7 @@ static bool diags_have(const nta_diags *ds, const char *needle) {
   return false;
 }
 
-/* The issue's case 1: an ntp-keygen -M file with one two-field line. ntpsec skips the line and
+/* An ntp-keygen -M file with one two-field line. ntpsec skips the line and
  * keeps keys 11 and 13; the file must not be read as chrony (key 12 = "MD5" would be served). */
 static void test_one_line_does_not_flip(void) {
   g_autoptr(nta_diags) ds = nta_diags_create();

@@ -53,7 +53,10 @@ status-socket $TMP/status.sock
 metrics-file $TMP/metrics/ntpauth.prom
 CONF
 note "ntpauth-server -t: the run user can read the keyfile, no warning"
-$NTPAUTH_SERVER -c "$TMP/server.conf" -t > "$TMP/check.log" 2>&1 || { cat "$TMP/check.log"; fail "-t failed"; }
+# -t is strict about trusted keys missing from the file: check the set the file has now
+# (keys 21-30 are appended below, before the reload).
+sed 's/ (21 \.\.\. 30)//' "$TMP/server.conf" > "$TMP/check.conf"
+$NTPAUTH_SERVER -c "$TMP/check.conf" -t > "$TMP/check.log" 2>&1 || { cat "$TMP/check.log"; fail "-t failed"; }
 grep -q "cannot read" "$TMP/check.log" && { cat "$TMP/check.log"; fail "-t warned about a readable keyfile"; }
 start_server "$TMP/server.conf" "$TMP/server.log"
 

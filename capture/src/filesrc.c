@@ -66,6 +66,7 @@ static ssize_t read_raw(void *ctx, uint8_t *dst, size_t room) {
   if (s->fd < 0) {
     size_t n = s->mem_len - s->mem_off;
     if (n > room) n = room;
+    if (n == 0) return 0;   /* an empty buffer may be NULL: memcpy must not see it */
     memcpy(dst, s->mem + s->mem_off, n);
     s->mem_off += n;
     return (ssize_t)n;

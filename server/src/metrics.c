@@ -3,28 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-  char *buf;
-  size_t len, need;
-} mt_text;
+#include "ntpauth/textbuf.h"
 
-static void add(mt_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(mt_text *t, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  size_t room = t->need < t->len ? t->len - t->need : 0;
-  int n = vsnprintf(room ? t->buf + t->need : NULL, room, fmt, ap);
-  va_end(ap);
-  if (n > 0) t->need += (size_t)n;
-}
-
-static void family(mt_text *t, const char *name, const char *type, const char *help) {
-  add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+static void family(nta_textbuf *t, const char *name, const char *type, const char *help) {
+  nta_textbuf_add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void refid_label(uint32_t refid, char out[5]) {
@@ -36,40 +22,40 @@ static void refid_label(uint32_t refid, char out[5]) {
   out[n] = '\0';
 }
 
-static void system_metrics(mt_text *t, const metrics_input *in) {
+static void system_metrics(nta_textbuf *t, const metrics_input *in) {
   const srv_time_state *ts = &in->snap->ts;
   family(t, "ntpauth_server_info", "gauge", "Version of the running server.");
-  add(t, "ntpauth_server_info{version=\"%s\"} 1\n", NTPAUTH_VERSION);
+  nta_textbuf_add(t, "ntpauth_server_info{version=\"%s\"} 1\n", NTPAUTH_VERSION);
   family(t, "ntpauth_server_synchronised", "gauge", "1 when the server serves a synchronised time.");
-  add(t, "ntpauth_server_synchronised %d\n", ts->synced ? 1 : 0);
+  nta_textbuf_add(t, "ntpauth_server_synchronised %d\n", ts->synced ? 1 : 0);
   family(t, "ntpauth_server_leap", "gauge", "Leap indicator sent (3: unsynchronised).");
-  add(t, "ntpauth_server_leap %u\n", ts->synced ? ts->leap & 3u : 3u);
+  nta_textbuf_add(t, "ntpauth_server_leap %u\n", ts->synced ? ts->leap & 3u : 3u);
   family(t, "ntpauth_server_stratum", "gauge", "Stratum sent (0 while unsynchronised).");
-  add(t, "ntpauth_server_stratum %u\n", ts->synced ? ts->stratum : 0u);
+  nta_textbuf_add(t, "ntpauth_server_stratum %u\n", ts->synced ? ts->stratum : 0u);
   family(t, "ntpauth_server_offset_seconds", "gauge", "Correction added to the system clock.");
-  add(t, "ntpauth_server_offset_seconds %.9f\n", ts->offset);
+  nta_textbuf_add(t, "ntpauth_server_offset_seconds %.9f\n", ts->offset);
   family(t, "ntpauth_server_root_delay_seconds", "gauge", "Root delay sent.");
-  add(t, "ntpauth_server_root_delay_seconds %.9f\n", ts->root_delay);
+  nta_textbuf_add(t, "ntpauth_server_root_delay_seconds %.9f\n", ts->root_delay);
   family(t, "ntpauth_server_root_dispersion_seconds", "gauge", "Root dispersion sent.");
-  add(t, "ntpauth_server_root_dispersion_seconds %.9f\n", ts->root_dispersion);
+  nta_textbuf_add(t, "ntpauth_server_root_dispersion_seconds %.9f\n", ts->root_dispersion);
   family(t, "ntpauth_server_keys", "gauge", "Keys loaded from the keyfile.");
-  add(t, "ntpauth_server_keys %zu\n", in->n_keys);
+  nta_textbuf_add(t, "ntpauth_server_keys %zu\n", in->n_keys);
   family(t, "ntpauth_server_key_reloads_total", "counter", "SIGHUP key reloads by result.");
-  add(t, "ntpauth_server_key_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)in->reloads_ok);
-  add(t, "ntpauth_server_key_reloads_total{result=\"failed\"} %llu\n",
+  nta_textbuf_add(t, "ntpauth_server_key_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)in->reloads_ok);
+  nta_textbuf_add(t, "ntpauth_server_key_reloads_total{result=\"failed\"} %llu\n",
       (unsigned long long)in->reloads_failed);
 }
 
-static void request_metrics(mt_text *t, const metrics_input *in) {
+static void request_metrics(nta_textbuf *t, const metrics_input *in) {
   family(t, "ntpauth_server_requests_total", "counter", "NTP requests (modes 1-5, 7) received.");
-  add(t, "ntpauth_server_requests_total %llu\n", (unsigned long long)cnt_total(in->counters));
+  nta_textbuf_add(t, "ntpauth_server_requests_total %llu\n", (unsigned long long)cnt_total(in->counters));
   family(t, "ntpauth_server_verdicts_total", "counter", "NTP requests by authentication verdict.");
   for (int v = 0; v < NTA_V_COUNT; v++)
-    add(t, "ntpauth_server_verdicts_total{verdict=\"%s\"} %llu\n", nta_verdict_name((nta_verdict)v),
+    nta_textbuf_add(t, "ntpauth_server_verdicts_total{verdict=\"%s\"} %llu\n", nta_verdict_name((nta_verdict)v),
         (unsigned long long)cnt_verdict(in->counters, (nta_verdict)v));
   family(t, "ntpauth_server_responses_total", "counter", "What NTP requests got.");
   for (int a = RSP_REPLY; a <= RSP_DROP; a++)
-    add(t, "ntpauth_server_responses_total{action=\"%s\"} %llu\n", rsp_action_name((rsp_action)a),
+    nta_textbuf_add(t, "ntpauth_server_responses_total{action=\"%s\"} %llu\n", rsp_action_name((rsp_action)a),
         (unsigned long long)cnt_action(in->counters, (rsp_action)a));
   if (!in->control) return;
   const ctl_stats *c = in->control;
@@ -79,11 +65,11 @@ static void request_metrics(mt_text *t, const metrics_input *in) {
     {"answered", c->answered}, {"error", c->errors}, {"not_allowed", c->not_allowed},
     {"rate_limited", c->rate_limited}, {"dropped", c->dropped}};
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-    add(t, "ntpauth_server_control_requests_total{outcome=\"%s\"} %llu\n", rows[i].name,
+    nta_textbuf_add(t, "ntpauth_server_control_requests_total{outcome=\"%s\"} %llu\n", rows[i].name,
         (unsigned long long)rows[i].v);
 }
 
-static void refclock_metrics(mt_text *t, const m6_snapshot *s) {
+static void refclock_metrics(nta_textbuf *t, const m6_snapshot *s) {
   static const char *const names[] = {"reach", "selected", "offset_seconds", "jitter_seconds",
                                       "samples_total", "errors_total"};
   static const char *const help[] = {
@@ -98,23 +84,22 @@ static void refclock_metrics(mt_text *t, const m6_snapshot *s) {
       const m6_assoc *a = &s->assoc[i];
       char refid[5];
       refid_label(a->refid, refid);
-      add(t, "%s{source=\"127.127.%u.%u\",driver=\"%s\",refid=\"%s\"} ", fam, a->clock_type,
+      nta_textbuf_add(t, "%s{source=\"127.127.%u.%u\",driver=\"%s\",refid=\"%s\"} ", fam, a->clock_type,
           a->unit, a->name, refid);
       switch (m) {
-      case 0: add(t, "%u\n", a->reach); break;
-      case 1: add(t, "%d\n", a->id == s->sys_peer ? 1 : 0); break;
-      case 2: add(t, "%.9f\n", a->offset); break;
-      case 3: add(t, "%.9f\n", a->jitter); break;
-      case 4: add(t, "%llu\n", (unsigned long long)a->samples); break;
-      default: add(t, "%llu\n", (unsigned long long)a->errors); break;
+      case 0: nta_textbuf_add(t, "%u\n", a->reach); break;
+      case 1: nta_textbuf_add(t, "%d\n", a->id == s->sys_peer ? 1 : 0); break;
+      case 2: nta_textbuf_add(t, "%.9f\n", a->offset); break;
+      case 3: nta_textbuf_add(t, "%.9f\n", a->jitter); break;
+      case 4: nta_textbuf_add(t, "%llu\n", (unsigned long long)a->samples); break;
+      default: nta_textbuf_add(t, "%llu\n", (unsigned long long)a->errors); break;
       }
     }
   }
 }
 
 size_t metrics_format(const metrics_input *in, char *buf, size_t len) {
-  mt_text t = {.buf = buf, .len = len, .need = 0};
-  if (buf && len) buf[0] = '\0';
+  nta_textbuf t = nta_textbuf_init(buf, len);
   system_metrics(&t, in);
   request_metrics(&t, in);
   refclock_metrics(&t, in->snap);

@@ -1,10 +1,12 @@
 /* test_status.c - status.c: status names, the single-message diagnostic every library call
  * fills (nta_diag_set), and the diagnostics list (nta_diags): order, levels, clearing, the
- * entry limit, NULL targets and messages longer than the buffer. */
+ * entry limit, NULL targets and messages longer than the buffer; textbuf.c: bounded appends that
+ * keep counting what the whole text needs. */
 #include <glib.h>
 #include <string.h>
 
 #include "ntpauth/status.h"
+#include "ntpauth/textbuf.h"
 
 static void test_names(void) {
   static const struct { nta_status st; const char *name; } names[] = {
@@ -97,6 +99,23 @@ static void test_diags_limits(void) {
   nta_diags_destroy(ds);
 }
 
+static void test_textbuf(void) {
+  char buf[8];
+  nta_textbuf t = nta_textbuf_init(buf, sizeof buf);
+  nta_textbuf_add(&t, "%d-%s", 12, "ab");
+  g_assert_cmpstr(buf, ==, "12-ab");
+  nta_textbuf_add(&t, "%s", "cdefgh");  /* does not fit: cut, NUL-terminated, fully counted */
+  g_assert_cmpuint(t.need, ==, 11);
+  g_assert_cmpstr(buf, ==, "12-abcd");
+  nta_textbuf_add(&t, "xyz");
+  g_assert_cmpuint(t.need, ==, 14);
+  g_assert_cmpstr(buf, ==, "12-abcd");
+
+  nta_textbuf m = nta_textbuf_init(NULL, 0);  /* measuring only */
+  nta_textbuf_add(&m, "%05d", 7);
+  g_assert_cmpuint(m.need, ==, 5);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/status/names", test_names);
@@ -105,5 +124,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/status/diags-null-list", test_diags_null_list);
   g_test_add_func("/status/diags-list", test_diags_list);
   g_test_add_func("/status/diags-limits", test_diags_limits);
+  g_test_add_func("/status/textbuf", test_textbuf);
   return g_test_run();
 }

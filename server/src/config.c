@@ -13,7 +13,7 @@
 
 #define CFG_MAX_WORDS 64
 #define CFG_LINE_MAX 4096
-#define CFG_DEFAULT_STATUS_SOCKET "/run/ntpauth-server.sock"
+#define CFG_DEFAULT_STATUS_SOCKET "/run/ntpauth/status.sock"
 
 typedef struct {
   const char *where;
@@ -280,8 +280,11 @@ static nta_status do_line(srv_config *cfg, const cfg_line *l, cfg_refclock_fn re
   if (!strcmp(kw, "user")) return do_path(l, cfg->user, sizeof cfg->user, cfg->user_where, err);
   if (!strcmp(kw, "logfile"))
     return do_path(l, cfg->logfile, sizeof cfg->logfile, cfg->logfile_where, err);
-  if (!strcmp(kw, "status-socket"))
-    return do_path(l, cfg->status_socket, sizeof cfg->status_socket, cfg->status_where, err);
+  if (!strcmp(kw, "status-socket")) {
+    st = do_path(l, cfg->status_socket, sizeof cfg->status_socket, cfg->status_where, err);
+    if (st == NTA_OK && !strcmp(cfg->status_socket, "none")) cfg->status_socket[0] = '\0';
+    return st;
+  }
   if (!strcmp(kw, "refclock")) {
     if (!refclock) return fail(err, l, "refclock support not built");
     if (l->n < 2) return fail(err, l, "'refclock' needs a driver and options");

@@ -105,6 +105,16 @@ static bool check_logfile(const srv_config *cfg) {
   return false;
 }
 
+/* A missing folder the server creates at start (status_open makes one level). */
+static bool creatable_dir(const char *dir) {
+  if (errno != ENOENT) return false;
+  char parent[CFG_PATH_MAX];
+  dir_of(dir, parent, sizeof parent);
+  bool ok = access(parent, W_OK | X_OK) == 0;
+  errno = ENOENT;
+  return ok;
+}
+
 static bool check_status_socket(const srv_config *cfg, const char *config_path) {
   const char *path = cfg->status_socket;
   char buf[CFG_WHERE_MAX], dir[CFG_PATH_MAX];
@@ -120,7 +130,7 @@ static bool check_status_socket(const srv_config *cfg, const char *config_path) 
     return false;
   }
   dir_of(path, dir, sizeof dir);
-  if (access(dir, W_OK | X_OK) != 0) {
+  if (access(dir, W_OK | X_OK) != 0 && !creatable_dir(dir)) {
     log_msg(LOG_ERR, "%s: status socket %s: folder %s: %s", where, path, dir, strerror(errno));
     return false;
   }

@@ -5,12 +5,36 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* The default socket lives in its own folder (/run/ntpauth, as the unit's RuntimeDirectory makes
+ * it). Started by hand the folder does not exist yet: create that one level, owned by the run
+ * user so the server can still remove its socket after dropping root. */
+static bool make_parent(const char *path, uid_t uid, gid_t gid, nta_diag *err) {
+  char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return true;
+  *slash = '\0';
+  struct stat st;
+  if (stat(dir, &st) == 0 || errno != ENOENT) return true;  /* bind reports other problems */
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    nta_diag_set(err, NTA_ERR_IO, "status socket %s: cannot create folder %s: %s", path, dir,
+                 strerror(errno));
+    return false;
+  }
+  if (geteuid() == 0 && chown(dir, uid, gid) != 0) {
+    nta_diag_set(err, NTA_ERR_IO, "status socket %s: chown %s: %s", path, dir, strerror(errno));
+    return false;
+  }
+  return true;
+}
 
 int status_open(const char *path, uid_t uid, gid_t gid, nta_diag *err) {
   struct sockaddr_un sun;
@@ -21,6 +45,7 @@ int status_open(const char *path, uid_t uid, gid_t gid, nta_diag *err) {
     return -1;
   }
   strcpy(sun.sun_path, path);
+  if (!make_parent(path, uid, gid, err)) return -1;
   struct stat st;
   if (lstat(path, &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {

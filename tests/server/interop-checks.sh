@@ -67,4 +67,28 @@ start_server "$TMP/warn.conf" "$TMP/warn.log"
 grep -q "warning: $TMP/warn.conf: no time source" "$TMP/warn.log" || fail "no warning for no time source"
 grep -q "warning: $TMP/warn.conf:2: a second 'keys' line" "$TMP/warn.log" || fail "no warning for two keys lines"
 stop_server
+
+note "the default status socket: the server makes /run/ntpauth for itself, ntpauth-query finds it"
+# In a private mount namespace with an empty /run, so the host's /run is never touched.
+need_tool "${NTPAUTH_QUERY:-}" "NTPAUTH_QUERY is not set (run through ctest)"
+printf 'local stratum 5\nlisten 127.0.0.1:1141\nuser nobody\n' > "$TMP/defsock.conf"
+cat > "$TMP/defsock.sh" <<'EOS'
+set -u
+mount -t tmpfs -o mode=0755 tmpfs /run || { echo "cannot mount a private /run"; exit 1; }
+"$S" -t -c "$CONF" || { echo "-t refused the default status socket"; exit 1; }
+[ -e /run/ntpauth ] && { echo "-t created /run/ntpauth"; exit 1; }
+$NOCLOCK "$S" -n -c "$CONF" > "$LOG" 2>&1 &
+pid=$!
+for i in $(seq 1 50); do [ -S /run/ntpauth/status.sock ] && break; sleep 0.1; done
+out=$("$Q" --status 2>&1) || { echo "ntpauth-query --status (default socket): $out"; kill $pid; exit 1; }
+owner=$(stat -c %U /run/ntpauth)
+kill -TERM $pid; wait $pid
+[ "$owner" = nobody ] || { echo "/run/ntpauth owned by $owner, not the run user"; exit 1; }
+[ -e /run/ntpauth/status.sock ] && { echo "socket left behind at stop"; exit 1; }
+exit 0
+EOS
+out=$(S=$S Q=$NTPAUTH_QUERY CONF="$TMP/defsock.conf" LOG="$TMP/defsock.log" NOCLOCK="$NOCLOCK" \
+      timeout 20 unshare --mount --propagation private bash "$TMP/defsock.sh" 2>&1) \
+  || fail "default status socket: $out $(cat "$TMP/defsock.log" 2>/dev/null)"
+echo "  default socket /run/ntpauth/status.sock: created, answered, removed"
 echo "PASS"

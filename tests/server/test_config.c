@@ -162,7 +162,10 @@ static void test_absolute_paths(void) {
   g_assert_cmpint(parse(&cfg, "pcap /var/s.pcap\n", &err), ==, NTA_OK);
   g_assert_cmpint(cfg_absolute_paths(&cfg, "/srv/ntp", &err), ==, NTA_OK);
   g_assert_cmpstr(cfg.pcap, ==, "/var/s.pcap");
-  g_assert_cmpstr(cfg.status_socket, ==, "/run/ntpauth-server.sock");
+  g_assert_cmpstr(cfg.status_socket, ==, "/run/ntpauth/status.sock");
+  g_assert_cmpint(parse(&cfg, "status-socket none\n", &err), ==, NTA_OK);  /* no socket at all */
+  g_assert_cmpint(cfg_absolute_paths(&cfg, "/srv/ntp", &err), ==, NTA_OK);
+  g_assert_cmpstr(cfg.status_socket, ==, "");
   /* No pcap stays no pcap; too long once joined is an error, not a truncation. */
   g_assert_cmpint(parse(&cfg, "", &err), ==, NTA_OK);
   g_assert_cmpint(cfg_absolute_paths(&cfg, "/srv", &err), ==, NTA_OK);

@@ -23,7 +23,7 @@
 #include "ntpauth/verify.h"
 #include "query.h"
 
-#define Q_DEFAULT_STATUS_SOCKET "/run/ntpauth-server.sock"
+#define Q_DEFAULT_STATUS_SOCKET "/run/ntpauth/status.sock"
 
 /* ---- options ------------------------------------------------------------------------------ */
 

@@ -144,7 +144,11 @@ static void nak_followup(rec *client, const nta_nts_info *req, nta_nts_info *inf
   if (!client || !client->frame2) return;
   info->nak_frame = client->frame2;
   if (!req->is_nts) info->nak_followup = NTA_NAK_UNAUTH;
-  else if (req->verdict != NTA_V_GOOD) info->nak_followup = NTA_NAK_UNKNOWN_NTS;
+  else if (req->verdict != NTA_V_GOOD) {
+    /* New keys we do not have: the NAK'd session says nothing about its later packets. */
+    info->nak_followup = NTA_NAK_UNKNOWN_NTS;
+    client->session = -1;
+  }
   else if (req->session == (int32_t)client->aux - 1) info->nak_followup = NTA_NAK_SAME_SESSION;
   else info->nak_followup = NTA_NAK_NEW_KE;
   client->frame2 = 0;
@@ -159,8 +163,10 @@ static void on_request(nta_nts_tracker *tr, uint32_t frame, rec *client, const n
     expected = link_cookie(tr, frame, buf + r->fields.cookie.off, r->fields.cookie.len, info);
   int hint = client && client->session >= 0 ? client->session : -1;
   /* A cookie never seen (it came from an NTS-KE outside the capture): the client's keys are
-   * still known from its last verified packet, unless an NTS NAK told it to get new ones. */
-  if (expected < 0 && client && !client->frame2) expected = hint;
+   * still known from its last verified packet, unless an NTS NAK told it to get new ones. A
+   * cookie from an NTS-KE whose session is unknown says the client has new keys. */
+  if (expected < 0 && info->cookie_source == NTA_COOKIE_UNKNOWN && client && !client->frame2)
+    expected = hint;
   info->verdict = nta_nts_verify(tr->st, buf, len, false, hint, expected, r);
   set_session(tr, info, r->session);
   snprintf(info->reason, sizeof info->reason, "%s", r->reason);
@@ -185,12 +191,14 @@ static void on_reply(nta_nts_tracker *tr, uint32_t frame, rec *client, const nta
   nta_diag why;
   uint64_t uid = 0;
   int expected = -1;
+  bool seen = false;
   if (nta_nts_parse(buf, len, &r->fields, &why) == NTA_OK && r->fields.has_uid) {
     uid = fnv(buf + r->fields.uid.off, r->fields.uid.len);
     rec *u = table_find(&tr->uids, uid);
     if (u) {
       info->request_frame = u->frame;
       expected = u->session;
+      seen = true;
     }
   }
   rec *q = table_find(&tr->requests, pkt->org_ts);
@@ -209,7 +217,9 @@ static void on_reply(nta_nts_tracker *tr, uint32_t frame, rec *client, const nta
     return;
   }
   int hint = client && client->session >= 0 ? client->session : -1;
-  if (expected < 0) expected = hint;   /* its request was not seen or not verified */
+  /* Its request not in the capture: the client's last session. A request no known session
+   * verified makes its reply unverifiable too. */
+  if (!seen) expected = hint;
   info->verdict = nta_nts_verify(tr->st, buf, len, true, hint, expected, r);
   set_session(tr, info, r->session);
   snprintf(info->reason, sizeof info->reason, "%s", r->reason);

@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # tests/dissector/nts-plugin-test.sh - NTS verdicts of the plugin in stock tshark.
 #
-#   nts-plugin-test.sh --plugin SO --source SRCDIR [--analyzer ANALYZE]
+#   nts-plugin-test.sh --plugin SO --source SRCDIR [--sample DIR] [--analyzer ANALYZE]
 #
 # On samples/nts/chrony-nts.pcap (chronyd 4.3 client and server, two NTS-KE sessions, an NTS
-# NAK between them): every NTS packet is good with the key log (ntpauth.tls_keylog, and also
-# through Wireshark's tls.keylog_file) and with the chrony dumps (ntpauth.nts_dump), except the
-# NAK, which stays nts; the two sessions get two names; the request after the NAK says the client
-# started a new session; without keys everything is nts; one flipped bit in a request's and a
-# reply's authenticator gives bad_mac. With --analyzer, ntpauth-analyze gives the same verdict
-# and session for every frame.
+# NAK between them; --sample DIR: another recording with the same layout, chrony-nts.pcap,
+# keylog.txt, dump1/, dump2/): every NTS packet is good with the key log (ntpauth.tls_keylog, and
+# also through Wireshark's tls.keylog_file) and with the chrony dumps (ntpauth.nts_dump), except
+# the NAK, which stays nts; each dump alone makes exactly the packets of its own session good (a
+# dump holds only the session current at the client's exit) and leaves the others nts; the two
+# sessions get two names; the request after the NAK says the client started a new session;
+# without keys everything is nts; one flipped bit in a request's and a reply's authenticator
+# gives bad_mac. With --analyzer, ntpauth-analyze gives the same verdict and session for every
+# frame.
 set -uo pipefail
 
-plugin= source= analyzer=
+plugin= source= analyzer= sample=
 while [ $# -gt 0 ]; do
   case "$1" in
     --plugin) plugin=$2; shift 2 ;;
     --source) source=$2; shift 2 ;;
+    --sample) sample=$2; shift 2 ;;
     --analyzer) analyzer=$2; shift 2 ;;
     *) echo "nts-plugin-test: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -27,7 +31,7 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 command -v tshark >/dev/null || die "tshark is not installed (scripts/setup)"
 command -v python3 >/dev/null || die "python3 is not installed"
 [ -r "$plugin" ] || die "plugin $plugin not built"
-sample=$source/samples/nts
+sample=${sample:-$source/samples/nts}
 [ -r "$sample/chrony-nts.pcap" ] || die "missing $sample/chrony-nts.pcap"
 
 home=$(mktemp -d /tmp/ntpauth-nts-plugin.XXXXXX) || die "mktemp failed"
@@ -110,6 +114,22 @@ out_dump=$(fields chrony-nts.pcap -o "ntpauth.nts_dump:$data/dump1;$data/dump2")
 [ "$(echo "$out_dump" | awk '{print $1, $2}')" = "$(echo "$out_kl" | awk '{print $1, $2}')" ] ||
   fail "dumps: verdicts differ from the key log's: $(echo "$out_dump" | counts)"
 echo "-- dumps: $(echo "$out_dump" | counts)"
+
+# Each dump alone: the good frames are exactly those of one key log session (dump1 the first,
+# dump2 the last), everything else nts.
+first=$(echo "$out_kl" | awk '$2 == "good" {print $3; exit}')
+last=$(echo "$out_kl" | awk '$2 == "good" {s = $3} END {print s}')
+for d in dump1 dump2; do
+  want=$first; [ "$d" = dump2 ] && want=$last
+  out_one=$(fields chrony-nts.pcap -o "ntpauth.nts_dump:$data/$d")
+  got=$(echo "$out_one" | awk '$2 == "good" {print $1}')
+  exp=$(echo "$out_kl" | awk -v s="$want" '$2 == "good" && $3 == s {print $1}')
+  [ -n "$exp" ] && [ "$got" = "$exp" ] ||
+    fail "$d alone: good frames $(echo $got) are not those of session $want: $(echo $exp)"
+  [ -z "$(echo "$out_one" | awk '$2 != "good" && $2 != "nts"')" ] ||
+    fail "$d alone: verdicts other than good and nts: $(echo "$out_one" | counts)"
+  echo "-- $d alone: $(echo "$out_one" | counts)"
+done
 
 out_none=$(fields chrony-nts.pcap)
 [ -z "$(echo "$out_none" | awk '$2 != "nts"')" ] || fail "no keys: verdicts other than nts"

@@ -33,6 +33,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' TERM INT   # (a timeout): still stop the daemons
 ip link set lo up || die "cannot bring lo up"
 nocap=(setpriv --inh-caps=-sys_time --bounding-set=-sys_time)   # an array: $! must be the daemon
 

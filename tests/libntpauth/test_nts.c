@@ -337,6 +337,42 @@ static void test_tracker(void) {
   nta_nts_store_destroy(st);
 }
 
+/* After an NTS NAK the client's next session may be one we have no keys for (a chrony dump
+ * holds only the session current at the client's exit): its packets are nts, never bad_mac. So
+ * are packets whose cookie an NTS-KE of an unknown session delivered. */
+static void test_tracker_new_keys(void) {
+  nta_nts_store *st = tracker_store();
+  nta_nts_tracker *tr = nta_nts_tracker_create(st);
+  uint8_t b[512], pt[44], ck[40];
+  nta_nts_info in;
+  pt[0] = 0x02, pt[1] = 0x04, pt[2] = 0, pt[3] = 44;
+  memset(pt + 4, 0xd1, 40);
+  memset(ck, 0xd7, sizeof ck);
+  const uint8_t *cks[1] = {ck};
+  uint16_t lens[1] = {sizeof ck};
+  track(tr, 1, b, tk_packet(b, false, 0x1111, 0xa1, 0x99, NULL, NULL, 0), &in);
+  g_assert_cmpint(in.verdict, ==, NTA_V_GOOD);
+  nta_nts_tracker_ke_cookies(tr, 2, -1, cks, lens, 1);
+  tk_c2s[0] ^= 1, tk_s2c[0] ^= 1;   /* the client's new session: keys the store lacks */
+  track(tr, 3, b, tk_packet(b, false, 0x2222, 0xa2, 0xd7, NULL, NULL, 0), &in);
+  g_assert_cmpint(in.cookie_source, ==, NTA_COOKIE_KE);
+  g_assert_cmpuint(in.cookie_frame, ==, 2);
+  g_assert_cmpint(in.verdict, ==, NTA_V_NTS);
+  track(tr, 4, b, tk_packet(b, true, 0x2222, 0xa2, 0, "NTSN", NULL, 0), &in);
+  g_assert_true(in.nak);
+  track(tr, 5, b, tk_packet(b, false, 0x3333, 0xa3, 0x98, NULL, NULL, 0), &in);
+  g_assert_cmpint(in.verdict, ==, NTA_V_NTS);
+  g_assert_cmpint(in.nak_followup, ==, NTA_NAK_UNKNOWN_NTS);
+  track(tr, 6, b, tk_packet(b, true, 0x3333, 0xa3, 0, NULL, pt, sizeof pt), &in);
+  g_assert_cmpint(in.verdict, ==, NTA_V_NTS);
+  g_assert_cmpuint(in.request_frame, ==, 5);
+  track(tr, 7, b, tk_packet(b, false, 0x4444, 0xa4, 0xd1, NULL, NULL, 0), &in);
+  g_assert_cmpint(in.verdict, ==, NTA_V_NTS);
+  tk_c2s[0] ^= 1, tk_s2c[0] ^= 1;
+  nta_nts_tracker_destroy(tr);
+  nta_nts_store_destroy(st);
+}
+
 /* The first NTS-KE connection of samples/nts/chrony-nts.pcap (both TCP directions, extracted
  * into tests/data/nts/) with the sample's key log: TLS 1.3 decrypted, NTS-KE records parsed. */
 static void test_ntske_conn(void) {
@@ -397,6 +433,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nts/bad_inputs", test_bad_inputs);
   g_test_add_func("/nts/field_parser", test_field_parser);
   g_test_add_func("/nts/tracker", test_tracker);
+  g_test_add_func("/nts/tracker_new_keys", test_tracker_new_keys);
   g_test_add_func("/nts/ntske_conn", test_ntske_conn);
   return g_test_run();
 }

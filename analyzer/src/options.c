@@ -79,14 +79,15 @@ static GOptionContext *make_context(struct an_options_store *s) {
       "spoofed or replayed replies, Kiss-o'-Death codes, MD5 use, shared and weak keys.");
   g_option_context_set_description(ctx,
       "Verdicts: good, bad_mac, unknown_key, untrusted_key, crypto_nak, no_auth, nts, mssntp,\n"
-      "malformed. Without -k, MAC'd packets are listed with key ID and MAC length ('no keys\n"
-      "loaded') and do not count as failures.\n"
+      "malformed. Without -k or -c, MAC'd packets are listed with key ID and MAC length ('no\n"
+      "keys loaded'): they are no failures, but nothing is verified either (exit 1).\n"
       "Each capture is its own part (frame numbers as tshark counts them, its own pairing and\n"
       "summary), then a total; --merge makes them one timeline.\n"
       "Exit status, over all captures: 0 every MAC verified and at least one packet verified;\n"
       "1 a failure (bad_mac, unknown_key, untrusted_key; no_auth under --require-auth) or\n"
-      "nothing verified (no NTP packet, none with a MAC, or with -k none good); 2 usage or input\n"
-      "error (a cut or corrupt capture: every packet before the damage is still reported).\n"
+      "nothing verified (no NTP packet, none with a MAC, no keys given, or none good); 2 usage\n"
+      "or input error (a cut or corrupt capture: every packet before the damage is still\n"
+      "reported).\n"
       "Offset/delay of a paired exchange use the capture times of request and reply as T1/T4:\n"
       "the offset is the server's clock minus the capturing host's clock.\n"
       "Example: " PROG " capture.pcap -k /etc/ntpsec/ntp.keys --trusted '1-10'");

@@ -144,6 +144,19 @@ const nta_nts_info *ntpauth_nts_apply(packet_info *pinfo, const nta_packet *pkt,
   return info;
 }
 
+void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_ntske_msg *m) {
+  if (PINFO_FD_VISITED(pinfo) || !tracker) return;
+  const uint8_t *c[NTA_NTS_MAX_COOKIES];
+  uint16_t l[NTA_NTS_MAX_COOKIES];
+  for (int i = 0; i < m->n_cookies_kept; i++) {
+    c[i] = msg + m->cookies[i].off;
+    l[i] = (uint16_t)m->cookies[i].len;
+  }
+  /* The session is not known here (the TLS dissector keeps the client random to itself); the
+   * requests that use these cookies are verified against every session anyway. */
+  nta_nts_tracker_ke_cookies(tracker, pinfo->num, -1, c, l, m->n_cookies_kept);
+}
+
 static const char *cookie_source_name(nta_cookie_source s) {
   switch (s) {
   case NTA_COOKIE_REPLY: return "an earlier reply";

@@ -8,6 +8,7 @@
 #include <epan/packet.h>
 
 #include "ntpauth/nts_verify.h"
+#include "ntpauth/ntske.h"
 #include "ntpauth/verify.h"
 
 /* Fields, subtree, expert infos and the two preferences (on the protocol's module, which
@@ -23,6 +24,9 @@ void ntpauth_nts_shutdown(void);
  * information, or NULL for packets that are not NTS. */
 const nta_nts_info *ntpauth_nts_apply(packet_info *pinfo, const nta_packet *pkt,
                                       const guint8 *bytes, guint len, nta_verify_result *vr);
+/* The cookies of a complete NTS-KE response (msg: its bytes) in this frame, for the tracker
+ * (first pass only): later requests name the frame that delivered their cookie. */
+void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_ntske_msg *m);
 /* The NTS items under the ntpauth tree. */
 void ntpauth_nts_add_items(proto_tree *at, packet_info *pinfo, tvbuff_t *tvb,
                            const nta_nts_info *info);

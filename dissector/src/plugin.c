@@ -5,6 +5,7 @@
 #include <epan/proto.h>
 #include <ws_symbol_export.h>
 
+#include "ntpauth-ke.h"
 #include "packet-ntpauth.h"
 
 /* 4.0 installs no header with a plugin version macro; ours is the project version. */
@@ -19,5 +20,10 @@ void plugin_register(void) {
     .register_protoinfo = proto_register_ntpauth,
     .register_handoff = proto_reg_handoff_ntpauth,
   };
+  static const proto_plugin plug_ke = {
+    .register_protoinfo = ntpauth_ke_register,
+    .register_handoff = ntpauth_ke_handoff,
+  };
   proto_register_plugin(&plug);
+  proto_register_plugin(&plug_ke);
 }

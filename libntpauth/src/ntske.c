@@ -66,31 +66,71 @@ static bool take_record(nta_reader *r, uint16_t type, uint16_t blen, nta_ntske_m
   }
 }
 
-nta_status nta_ntske_parse(const uint8_t *buf, size_t len, nta_ntske_msg *m, nta_diag *why) {
-  memset(m, 0, sizeof *m);
+nta_status nta_ntske_record_at(const uint8_t *buf, size_t len, size_t off, nta_ntske_record *rec) {
   nta_reader r;
   nta_rd_init(&r, buf, len);
-  while (nta_rd_remaining(&r) >= 4) {
-    size_t at = r.off;
-    uint16_t word = nta_rd_u16(&r), blen = nta_rd_u16(&r);
-    uint16_t type = word & ~CRITICAL;
-    if (blen > nta_rd_remaining(&r)) return NTA_ERR_RANGE;
+  if (off > len || !nta_rd_skip(&r, off)) return NTA_ERR_RANGE;
+  uint16_t word = nta_rd_u16(&r), blen = nta_rd_u16(&r);
+  if (r.err || blen > nta_rd_remaining(&r)) return NTA_ERR_RANGE;
+  *rec = (nta_ntske_record){.type = word & ~CRITICAL, .critical = (word & CRITICAL) != 0,
+                            .off = off, .body_len = blen};
+  return NTA_OK;
+}
+
+nta_status nta_ntske_parse(const uint8_t *buf, size_t len, nta_ntske_msg *m, nta_diag *why) {
+  memset(m, 0, sizeof *m);
+  nta_ntske_record rec;
+  for (size_t off = 0; nta_ntske_record_at(buf, len, off, &rec) == NTA_OK;) {
     if (m->n_records < UINT16_MAX) m->n_records++;
-    if (type > NTA_KE_PORT && (word & CRITICAL)) m->unknown_critical = true;
-    if (!take_record(&r, type, blen, m))
+    if (rec.type > NTA_KE_PORT && rec.critical) m->unknown_critical = true;
+    nta_reader r;   /* the body only, offsets still counted from buf */
+    nta_rd_init(&r, buf, off + 4 + rec.body_len);
+    r.off = off + 4;
+    if (!take_record(&r, rec.type, rec.body_len, m))
       return nta_diag_set(why, NTA_ERR_PARSE, "NTS-KE record type %u at offset %zu: body of %u "
-                          "bytes is malformed", type, at, blen);
-    if (type == NTA_KE_END) {
+                          "bytes is malformed", rec.type, off, rec.body_len);
+    off += 4 + (size_t)rec.body_len;
+    if (rec.type == NTA_KE_END) {
       m->complete = true;
-      m->used = r.off;
+      m->used = off;
       return NTA_OK;
     }
   }
   return NTA_ERR_RANGE;
 }
 
-static const char *error_name(uint16_t e) {
-  switch (e) {
+const char *nta_ntske_record_name(uint16_t type) {
+  switch (type) {
+  case NTA_KE_END: return "End of Message";
+  case NTA_KE_NEXT_PROTOCOL: return "NTS Next Protocol Negotiation";
+  case NTA_KE_ERROR: return "Error";
+  case NTA_KE_WARNING: return "Warning";
+  case NTA_KE_AEAD: return "AEAD Algorithm Negotiation";
+  case NTA_KE_COOKIE: return "New Cookie for NTPv4";
+  case NTA_KE_SERVER: return "NTPv4 Server Negotiation";
+  case NTA_KE_PORT: return "NTPv4 Port Negotiation";
+  default: return "Unknown";
+  }
+}
+
+/* IANA "AEAD Algorithms" registry: the ids NTS implementations use. */
+const char *nta_ntske_aead_name(uint16_t id) {
+  switch (id) {
+  case 1: return "AEAD_AES_128_GCM";
+  case 2: return "AEAD_AES_256_GCM";
+  case NTA_NTS_AEAD_AES_SIV_CMAC_256: return "AEAD_AES_SIV_CMAC_256";
+  case 16: return "AEAD_AES_SIV_CMAC_384";
+  case 17: return "AEAD_AES_SIV_CMAC_512";
+  case 30: return "AEAD_AES_128_GCM_SIV";
+  case 31: return "AEAD_AES_256_GCM_SIV";
+  default: return "Unknown";
+  }
+}
+
+const char *nta_ntske_protocol_name(uint16_t id) { return id == 0 ? "NTPv4" : "Unknown"; }
+
+const char *nta_ntske_error_name(uint16_t code) {
+  switch (code) {
   case 0: return "unrecognized critical record";
   case 1: return "bad request";
   case 2: return "internal server error";
@@ -128,7 +168,7 @@ void nta_ntske_describe(const nta_ntske_msg *m, char *out, size_t outlen) {
   if (m->has_server) add(out, outlen, &n, "%sserver %s", n ? ", " : "", m->server);
   if (m->has_port) add(out, outlen, &n, "%sport %u", n ? ", " : "", m->port);
   if (m->has_error)
-    add(out, outlen, &n, "%serror %u (%s)", n ? ", " : "", m->error, error_name(m->error));
+    add(out, outlen, &n, "%serror %u (%s)", n ? ", " : "", m->error, nta_ntske_error_name(m->error));
   if (m->has_warning) add(out, outlen, &n, "%swarning %u", n ? ", " : "", m->warning);
   if (m->n_unknown)
     add(out, outlen, &n, "%s%u unknown record%s%s", n ? ", " : "", m->n_unknown,

@@ -11,7 +11,10 @@
 # dump holds only the session current at the client's exit) and leaves the others nts; the two
 # sessions get two names; the request after the NAK says the client started a new session;
 # without keys everything is nts; one flipped bit in a request's and a reply's authenticator
-# gives bad_mac. With --analyzer, ntpauth-analyze gives the same verdict and session for every
+# gives bad_mac; with tls.keylog_file the NTS-KE records of both sessions are shown (next
+# protocol, AEAD, cookies) and the first request names the NTS-KE response that delivered its
+# cookie; records chrony does not send (errors, warnings, server and port negotiation, malformed
+# and incomplete messages) show with their expert infos. With --analyzer, ntpauth-analyze gives the same verdict and session for every
 # frame.
 set -uo pipefail
 
@@ -130,6 +133,87 @@ for d in dump1 dump2; do
     fail "$d alone: verdicts other than good and nts: $(echo "$out_one" | counts)"
   echo "-- $d alone: $(echo "$out_one" | counts)"
 done
+
+# NTS-KE records, decrypted by Wireshark's TLS dissector with tls.keylog_file: per connection a
+# request and a response, both offering/choosing next protocol NTPv4 (0) and AES-SIV-CMAC-256
+# (15); the response's cookies are counted, and the first request links its cookie to it.
+ke=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" -o "tls.keylog_file:$data/keylog.txt" \
+     -Y ntpauth.ke -T fields -E 'separator=|' -E occurrence=a -E aggregator=, -e frame.number \
+     -e ntpauth.ke.response -e ntpauth.ke.next_protocol -e ntpauth.ke.aead -e ntpauth.ke.cookies \
+     -e ntpauth.ke.cookie 2>"$home/tshark.err")
+echo "$ke" | awk -F'|' '{printf "-- NTS-KE frame %s: response %s, next protocol %s, AEAD %s, %s cookies\n", $1, $2, $3, $4, $5}'
+want_ke=$(printf '0 0 15\n1 0 15\n0 0 15\n1 0 15')
+[ "$(echo "$ke" | awk -F'|' '{print $2, $3, $4}')" = "$want_ke" ] ||
+  fail "NTS-KE records: want request/response x2 with next protocol 0 and AEAD 15, got: $ke ($(cat "$home/tshark.err"))"
+echo "$ke" | awk -F'|' '$2 == 1 {n = split($6, c, ","); if ($5 != n || n < 1) bad = 1} END {exit bad}' ||
+  fail "NTS-KE responses: the cookie count differs from the cookies shown: $ke"
+ke_resp=$(echo "$ke" | awk -F'|' '$2 == 1 {print $1; exit}')
+first=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" -o "tls.keylog_file:$data/keylog.txt" \
+        -Y 'ntp.flags.mode == 3' -c 100 -T fields -e ntpauth.nts.cookie_from 2>/dev/null | head -1)
+[ -n "$ke_resp" ] && [ "$first" = "$ke_resp" ] ||
+  fail "the first request's cookie is not linked to the NTS-KE response $ke_resp (got '$first')"
+[ -z "$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" -Y ntpauth.ke 2>/dev/null)" ] ||
+  fail "NTS-KE records shown without a key log"
+
+# Records chrony does not send, as exported PDUs (link type 252) handed straight to the NTS-KE
+# dissector: error, warning, server and port negotiation, an unknown critical record; a port
+# record of 3 bytes (malformed); a message without End of Message; two messages in one PDU; and
+# 300 seeded mutations of them, which tshark must get through.
+python3 - "$data/ke-records.pcap" "$data/ke-mutated.pcap" <<'PY' || die "could not write ke-records.pcap"
+import struct, sys
+def tlv(tag, val):
+    pad = (-len(val)) % 4
+    return struct.pack(">HH", tag, len(val) + pad) + val + b"\0" * pad
+def rec(t, body):
+    return struct.pack(">HH", t | 0x8000, len(body)) + body
+def u16(*v):
+    return b"".join(struct.pack(">H", x) for x in v)
+END = rec(0, b"")
+msgs = [(4460, 40000, rec(1, u16(0)) + rec(2, u16(1)) + rec(3, u16(7)) + rec(6, b"ntp.example") +
+         rec(7, u16(123)) + rec(0x4001, b"xy") + END),
+        (4460, 40000, rec(1, u16(0)) + rec(7, b"\0\x7b\0") + END),
+        (4460, 40000, rec(1, u16(0)) + rec(4, u16(15))),
+        (40000, 4460, rec(1, u16(0)) + rec(4, u16(15, 30)) + END + rec(1, u16(0)) + END)]
+out = bytearray(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 252))
+for i, (sport, dport, m) in enumerate(msgs):
+    pkt = (tlv(12, b"ntpauth.ke") + tlv(24, struct.pack(">I", 2)) + tlv(25, struct.pack(">I", sport)) +
+           tlv(26, struct.pack(">I", dport)) + struct.pack(">HH", 0, 0) + m)
+    out += struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt
+open(sys.argv[1], "wb").write(out)
+# 300 mutations of these messages (seeded): bit flips, cuts, random lengths.
+import random
+rnd = random.Random(8915)
+out = bytearray(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 252))
+for i in range(300):
+    m = bytearray(rnd.choice(msgs)[2])
+    for _ in range(rnd.randint(1, 4)):
+        m[rnd.randrange(len(m))] ^= 1 << rnd.randrange(8)
+    if rnd.random() < 0.3:
+        m = m[:rnd.randrange(len(m) + 1)]
+    pkt = (tlv(12, b"ntpauth.ke") + tlv(24, struct.pack(">I", 2)) + tlv(25, struct.pack(">I", 4460)) +
+           tlv(26, struct.pack(">I", 40000)) + struct.pack(">HH", 0, 0) + bytes(m))
+    out += struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt
+open(sys.argv[2], "wb").write(out)
+PY
+[ "$(id -u)" = 0 ] && chown 65534:65534 "$data/ke-records.pcap" "$data/ke-mutated.pcap"
+kr=$("${as_user[@]}" tshark -r "$data/ke-records.pcap" -T fields -E 'separator=|' -E occurrence=a \
+     -E aggregator=, -e frame.number -e ntpauth.ke.response -e ntpauth.ke.error -e ntpauth.ke.warning \
+     -e ntpauth.ke.server -e ntpauth.ke.port -e ntpauth.ke.aead -e _ws.expert.message \
+     2>"$home/tshark.err")
+want_kr='1|1|1|7|ntp.example|123||NTS-KE error: bad request (1),NTS-KE warning 7,Unrecognized critical record type 16385: the receiver must reject the message (RFC 8915 section 4)
+2|1||||||NTS-KE record type 7 at offset 6: body of 3 bytes is malformed
+3|1|||||15|NTS-KE message without End of Message
+4|0,0|||||15,30|'
+[ "$kr" = "$want_kr" ] || fail "NTS-KE records (exported PDUs): got
+$kr
+want
+$want_kr ($(cat "$home/tshark.err"))"
+echo "-- NTS-KE error, warning, server, port, unknown critical, malformed, incomplete: checked"
+nm=$("${as_user[@]}" tshark -r "$data/ke-mutated.pcap" -V 2>"$home/tshark.err" | grep -c '^NTS Key Establishment')
+rc=$?   # (pipefail: tshark's status unless grep found nothing)
+[ "$rc" = 0 ] && [ "$nm" -ge 300 ] ||
+  fail "NTS-KE mutations: tshark failed or showed $nm messages for 300 frames: $(tail -3 "$home/tshark.err")"
+echo "-- NTS-KE: 300 mutated messages dissected ($nm trees)"
 
 out_none=$(fields chrony-nts.pcap)
 [ -z "$(echo "$out_none" | awk '$2 != "nts"')" ] || fail "no keys: verdicts other than nts"

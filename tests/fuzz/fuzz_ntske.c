@@ -1,7 +1,8 @@
 /* fuzz_ntske.c - the NTS-KE record parser and the NTS-KE connection reader on arbitrary bytes.
  *
  * Checks: a complete message's length lies inside the input, the cookies lie inside it too, the
- * kept lists never exceed their bounds, and the description is a terminated string that fits.
+ * kept lists never exceed their bounds, the record walker stays inside the input and ends a
+ * complete message at its End of Message, and the description is a terminated string that fits.
  * Then the input is read as a connection: the first byte says how many bytes (times 8) go to
  * the client direction first, the rest goes to the server in pieces of 13 bytes, then the rest
  * of the client's. The store holds the secrets of the first NTS-KE session of
@@ -48,6 +49,21 @@ static void read_as_connection(const uint8_t *data, size_t size) {
   nta_ntske_conn_destroy(c);
 }
 
+/* The record walker (the plugin's tree): every record lies inside the input, offsets grow, and
+ * a complete message's records end exactly at its End of Message. */
+static void walk_records(const uint8_t *data, size_t size, const nta_ntske_msg *m, nta_status st) {
+  nta_ntske_record r;
+  size_t off = 0;
+  while (nta_ntske_record_at(data, size, off, &r) == NTA_OK) {
+    CHECK(r.off == off && r.body_len <= size - off - 4 && r.type < 0x8000);
+    CHECK(nta_ntske_record_name(r.type) != NULL);
+    off += 4 + (size_t)r.body_len;
+    if (st == NTA_OK && r.type == NTA_KE_END && off >= m->used) break;
+  }
+  if (st == NTA_OK) CHECK(off == m->used);
+  CHECK(nta_ntske_record_at(data, size, size + 1, &r) == NTA_ERR_RANGE);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   nta_ntske_msg m;
   nta_diag why;
@@ -58,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(m.n_cookies_kept <= NTA_NTS_MAX_COOKIES && m.n_cookies_kept <= m.n_cookies);
   for (int i = 0; i < m.n_cookies_kept; i++)
     CHECK(m.cookies[i].off <= size && m.cookies[i].len <= size - m.cookies[i].off);
+  walk_records(data, size, &m, st);
   char text[96];
   nta_ntske_describe(&m, text, sizeof text);
   CHECK(memchr(text, '\0', sizeof text) != NULL);

@@ -47,6 +47,26 @@ typedef struct {
  * (a list record of odd length, a bad End of Message, a port that is not 2 bytes). */
 nta_status nta_ntske_parse(const uint8_t *buf, size_t len, nta_ntske_msg *m, nta_diag *why);
 
+/* Where one record lies: header at `off`, body at off + 4. */
+typedef struct {
+  uint16_t type;                 /* without the critical bit */
+  bool critical;
+  size_t off;
+  uint16_t body_len;
+} nta_ntske_record;
+
+/* The record whose header starts at buf[off] (for walking a message record by record, e.g. in
+ * a tree view): NTA_OK, or NTA_ERR_RANGE when its header or body runs past len. Whether bodies
+ * are well formed is nta_ntske_parse()'s to say. */
+nta_status nta_ntske_record_at(const uint8_t *buf, size_t len, size_t off, nta_ntske_record *rec);
+
+/* Names (RFC 8915 §4.1 and its IANA registries): record types ("Unknown" for others), next
+ * protocols, AEAD algorithms, error codes. */
+const char *nta_ntske_record_name(uint16_t type);
+const char *nta_ntske_protocol_name(uint16_t id);
+const char *nta_ntske_aead_name(uint16_t id);
+const char *nta_ntske_error_name(uint16_t code);
+
 /* One line: "next protocol NTPv4, AEAD AES-SIV-CMAC-256, 8 cookies of 100 bytes, server
  * ntp.example port 123, error 1 (bad request)". */
 void nta_ntske_describe(const nta_ntske_msg *m, char *out, size_t outlen);

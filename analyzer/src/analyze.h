@@ -41,6 +41,10 @@ typedef struct {
   size_t n_keyfiles;
   char **trusted;         /* trust lists of ntp.conf and --trusted; they add up */
   size_t n_trusted;
+  char **tls_keylogs;     /* --tls-keylog: NTS keys and NTS-KE secrets */
+  size_t n_tls_keylogs;
+  char **nts_dumps;       /* --nts-dump: chrony ntsdumpdir folders or files */
+  size_t n_nts_dumps;
   nta_dialect dialect;
   uint16_t ports[AN_MAX_PORTS];   /* 123 first */
   size_t n_ports;
@@ -74,6 +78,10 @@ typedef struct {
   uint64_t bytes_hash;    /* of the payload, for --merge (same packet seen at two points) */
   const char *note;        /* the capture layer's (cap_datagram) */
   bool unusable;
+  uint8_t proto;          /* 17: an NTP datagram; 6: an NTS-KE TCP segment (not verified) */
+  uint8_t tcp_flags;
+  uint32_t tcp_seq;
+  bool has_nts;           /* NTS extension fields: verified in capture order (nts.h) */
   uint8_t version;
   uint16_t digest_len;
   uint8_t digest_shown;   /* received digest bytes captured (<= digest_len) */
@@ -99,6 +107,10 @@ void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *scratch
 typedef struct an_report an_report;
 
 an_report *an_report_create(const an_options *opt, FILE *out, const nta_keyring *kr);
+/* NTS keys (--tls-keylog, --nts-dump; the store may hold none): NTS packets are tracked and
+ * verified, NTS-KE connections read. False when out of memory. */
+struct nta_nts_store;
+bool an_report_set_nts(an_report *rep, const struct nta_nts_store *st);
 void an_report_destroy(an_report *rep);
 /* A part of the report starts: one capture (`name` as given on the command line, or the
  * interface) or all of them merged (NULL). Pairing and counters start afresh. False when out

@@ -129,6 +129,43 @@ static void get_oneway_reply(an_packet_view *pv, an_value *v) {
   if (pv->seen && pv->seen->has_oneway) set_fixed6(v, pv->seen->oneway_reply);
 }
 
+/* ---- NTS ---- */
+
+static void get_nts_session(an_packet_view *pv, an_value *v) {
+  if (!pv->nts || !pv->nts->session_name[0]) return;
+  v->kind = AN_VAL_TEXT;
+  v->s = pv->nts->session_name;
+}
+
+static bool is_nts_request(const an_packet_view *pv) {
+  return pv->nts && pv->nts->is_nts && !pv->nts->reply;
+}
+
+static void get_nts_cookie(an_packet_view *pv, an_value *v) {
+  if (!is_nts_request(pv)) return;
+  v->kind = AN_VAL_NAME;
+  v->s = an_cookie_source_name(pv->nts->cookie_source);
+}
+
+static void get_nts_cookie_frame(an_packet_view *pv, an_value *v) {
+  if (is_nts_request(pv) && pv->nts->cookie_frame) set_u64(v, pv->nts->cookie_frame);
+}
+
+static void get_nts_new_cookies(an_packet_view *pv, an_value *v) {
+  if (pv->nts && pv->nts->reply && pv->nts->verdict == NTA_V_GOOD)
+    set_u64(v, pv->nts->new_cookies);
+}
+
+const char *an_cookie_source_name(nta_cookie_source s) {
+  switch (s) {
+  case NTA_COOKIE_REPLY: return "reply";
+  case NTA_COOKIE_DUMP: return "dump";
+  case NTA_COOKIE_KE: return "nts-ke";
+  case NTA_COOKIE_UNKNOWN: break;
+  }
+  return "unseen";
+}
+
 static void get_findings(an_packet_view *pv, an_value *v) {
   if (pv->xr->n_findings) v->kind = AN_VAL_FINDINGS;
 }
@@ -147,6 +184,7 @@ const an_field an_fields[] = {
   { "key_id", false, AN_SHOW_ALWAYS, get_key_id },
   { "mac_len", false, AN_SHOW_ALWAYS, get_mac_len },
   { "algorithm", false, AN_SHOW_ALWAYS, get_algorithm },
+  { "nts_session", true, AN_SHOW_ALWAYS, get_nts_session },
   { "digest", false, AN_SHOW_ALWAYS, get_digest },
   { "expected_digest", false, AN_SHOW_EXPECTED, get_expected },
   { "verdict", false, AN_SHOW_ALWAYS, get_verdict },
@@ -160,6 +198,9 @@ const an_field an_fields[] = {
   { "seen_after", true, AN_SHOW_MERGE, get_seen_after },
   { "oneway_request", true, AN_SHOW_MERGE, get_oneway_request },
   { "oneway_reply", true, AN_SHOW_MERGE, get_oneway_reply },
+  { "nts_cookie", true, AN_SHOW_ALWAYS, get_nts_cookie },
+  { "nts_cookie_frame", true, AN_SHOW_ALWAYS, get_nts_cookie_frame },
+  { "nts_new_cookies", true, AN_SHOW_ALWAYS, get_nts_new_cookies },
   { "findings", true, AN_SHOW_ALWAYS, get_findings },
 };
 

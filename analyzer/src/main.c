@@ -4,6 +4,7 @@
  * merged) gets its input opened (source.c), read and verified (pipeline.c) and printed
  * (report.c). */
 #include "analyze.h"
+#include "ntpauth/nts.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -83,6 +84,53 @@ static bool load_keys(const an_options *opt, nta_keyring **out) {
   return true;
 }
 
+/* One --tls-keylog or --nts-dump input into the store. Malformed key log lines are warnings
+ * ("FILE:LINE: why"); an unreadable input, a broken dump or a key log without any TLS 1.3
+ * exporter secret is an error. */
+static bool load_nts_input(nta_nts_store *st, const char *path, bool dump) {
+  nta_diags *diags = nta_diags_create();
+  nta_diag err = { { 0 } };
+  if (!diags) {
+    fprintf(stderr, PROG ": out of memory\n");
+    return false;
+  }
+  size_t before = nta_nts_store_count(st);
+  nta_status rc = dump ? nta_nts_load_dump(st, path, diags, &err)
+                       : nta_nts_load_keylog(st, path, diags, &err);
+  print_diags(diags);
+  nta_diags_destroy(diags);
+  if (rc != NTA_OK) {
+    fprintf(stderr, PROG ": %s\n", err.msg[0] ? err.msg : nta_status_name(rc));
+    return false;
+  }
+  if (!dump && nta_nts_store_count(st) == before) {
+    fprintf(stderr, PROG ": %s: no new EXPORTER_SECRET line (a TLS 1.3 key log as SSLKEYLOGFILE "
+            "writes it?)\n", path);
+    return false;
+  }
+  return true;
+}
+
+/* The NTS sessions of every --tls-keylog and --nts-dump (an empty store without them: NTS
+ * packets are still followed, and stay nts). NULL (message printed) on an error. */
+static nta_nts_store *load_nts(const an_options *opt) {
+  nta_nts_store *st = nta_nts_store_create();
+  if (!st) {
+    fprintf(stderr, PROG ": out of memory\n");
+    return NULL;
+  }
+  bool ok = true;
+  for (size_t i = 0; ok && i < opt->n_tls_keylogs; i++)
+    ok = load_nts_input(st, opt->tls_keylogs[i], false);
+  for (size_t i = 0; ok && i < opt->n_nts_dumps; i++)
+    ok = load_nts_input(st, opt->nts_dumps[i], true);
+  if (!ok) {
+    nta_nts_store_destroy(st);
+    return NULL;
+  }
+  return st;
+}
+
 /* One part of the report: one capture, the live interface, or every capture merged. */
 static void analyze_part(const an_options *opt, const nta_keyring *kr, an_report *rep,
                          size_t first, size_t count) {
@@ -113,8 +161,12 @@ static void analyze_part(const an_options *opt, const nta_keyring *kr, an_report
 }
 
 /* Reads everything, prints the report; returns the exit status. */
-static int analyze(const an_options *opt, const nta_keyring *kr) {
+static int analyze(const an_options *opt, const nta_keyring *kr, const nta_nts_store *nts) {
   an_report *rep = an_report_create(opt, stdout, kr);
+  if (rep && !an_report_set_nts(rep, nts)) {
+    an_report_destroy(rep);
+    rep = NULL;
+  }
   if (!rep) {
     fprintf(stderr, PROG ": out of memory\n");
     return AN_EXIT_ERROR;
@@ -138,9 +190,11 @@ int main(int argc, char **argv) {
   an_options opt;
   an_options_parse(argc, argv, &opt);
   nta_keyring *kr = NULL;
+  nta_nts_store *nts = NULL;
   int status = AN_EXIT_ERROR;
-  if (load_keys(&opt, &kr)) status = analyze(&opt, kr);
+  if (load_keys(&opt, &kr) && (nts = load_nts(&opt)) != NULL) status = analyze(&opt, kr, nts);
   nta_keyring_destroy(kr);
+  nta_nts_store_destroy(nts);
   an_options_free(&opt);
   return status;
 }

@@ -14,7 +14,7 @@
 /* Everything parsing allocates; freed by an_options_free(). */
 struct an_options_store {
   GOptionContext *ctx;
-  gchar **read, **keys, **trusted, **ports, **rest;
+  gchar **read, **keys, **trusted, **ports, **rest, **tls_keylogs, **nts_dumps;
   gchar *dialect, *conf, *iface, *format, *bpf;
   gboolean quiet, no_color, version, merge, require_auth, show_expected;
   gint threads;
@@ -47,6 +47,12 @@ static GOptionContext *make_context(struct an_options_store *s) {
       "LIST" },
     { "keys-dialect", 0, 0, G_OPTION_ARG_STRING, &s->dialect,
       "Keyfile dialect: ntpd, ntpsec, chrony or auto (default)", "NAME" },
+    { "tls-keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &s->tls_keylogs,
+      "NTS: a TLS key log (SSLKEYLOGFILE) of the NTS-KE sessions; its EXPORTER_SECRET lines give "
+      "the NTS keys, its traffic secrets decrypt NTS-KE (TCP 4460); repeatable", "FILE" },
+    { "nts-dump", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &s->nts_dumps,
+      "NTS: chrony's ntsdumpdir (or one of its .nts client files) with a session's keys and "
+      "cookies; repeatable", "DIR" },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &s->conf,
       "Take 'keys' and 'trustedkey' lines from this ntp.conf (also chrony's 'keyfile')", "FILE" },
     { "port", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s->ports,
@@ -81,6 +87,8 @@ static GOptionContext *make_context(struct an_options_store *s) {
       "Verdicts: good, bad_mac, unknown_key, untrusted_key, crypto_nak, no_auth, nts, mssntp,\n"
       "malformed. Without -k or -c, MAC'd packets are listed with key ID and MAC length ('no\n"
       "keys loaded'): they are no failures, but nothing is verified either (exit 1).\n"
+      "NTS (RFC 8915) packets are good or bad_mac (AES-SIV-CMAC-256, with the session in\n"
+      "nts_session) when --tls-keylog or --nts-dump has their session's keys, else nts.\n"
       "Each capture is its own part (frame numbers as tshark counts them, its own pairing and\n"
       "summary), then a total; --merge makes them one timeline.\n"
       "Exit status, over all captures: 0 every MAC verified and at least one packet verified;\n"
@@ -171,6 +179,8 @@ static void choose_keys(an_options *opt) {
   }
   opt->keyfiles = append_all(opt->keyfiles, &opt->n_keyfiles, s->keys);
   opt->trusted = append_all(opt->trusted, &opt->n_trusted, s->trusted);
+  opt->tls_keylogs = append_all(opt->tls_keylogs, &opt->n_tls_keylogs, s->tls_keylogs);
+  opt->nts_dumps = append_all(opt->nts_dumps, &opt->n_nts_dumps, s->nts_dumps);
 }
 
 void an_options_parse(int argc, char **argv, an_options *opt) {
@@ -210,12 +220,16 @@ void an_options_free(an_options *opt) {
   g_free(opt->captures);
   g_free(opt->keyfiles);
   g_free(opt->trusted);
+  g_free(opt->tls_keylogs);
+  g_free(opt->nts_dumps);
   if (s) {
     an_ntpconf_free(&s->ntpconf);
     g_strfreev(s->read);
     g_strfreev(s->keys);
     g_strfreev(s->trusted);
     g_strfreev(s->ports);
+    g_strfreev(s->tls_keylogs);
+    g_strfreev(s->nts_dumps);
     g_strfreev(s->rest);
     g_free(s->dialect);
     g_free(s->conf);

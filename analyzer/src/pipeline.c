@@ -46,11 +46,13 @@ static uint64_t bytes_hash(const uint8_t *b, size_t n) {
 void an_record_verify(const nta_keyring *kr, an_record *rec, an_scratch *sc) {
   nta_packet *p = &sc->pkt;
   nta_verify_result *v = &sc->vr;
+  if (rec->proto == 6) return;   /* NTS-KE: read in capture order by the report */
   nta_packet_parse(rec->payload, rec->captured_len, rec->wire_len, p);
   nta_verify(kr, p, rec->payload, v);
   cap_note_verdict(rec->note, rec->unusable, v);
   nta_observation_set_packet(&rec->obs, p, v);
   rec->version = p->version;
+  rec->has_nts = p->has_nts;
   rec->digest_len = v->digest_len;
   record_digests(rec, p, v, sc->want_expected);
   if (sc->want_hash) rec->bytes_hash = bytes_hash(rec->payload, rec->captured_len);
@@ -77,6 +79,9 @@ static void record_from_datagram(an_record *rec, const cap_datagram *dg, const u
   rec->wire_len = dg->wire_len < dg->captured_len ? dg->captured_len : dg->wire_len;
   rec->note = dg->note;
   rec->unusable = dg->unusable;
+  rec->proto = dg->proto;
+  rec->tcp_flags = dg->tcp_flags;
+  rec->tcp_seq = dg->tcp_seq;
 }
 
 static void scratch_init(an_scratch *sc, const an_options *opt) {

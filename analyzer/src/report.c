@@ -8,6 +8,7 @@
 #include "analyze.h"
 #include "keyaudit.h"
 #include "merge.h"
+#include "nts.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -26,6 +27,7 @@ struct an_report {
   an_stats *st;                 /* the current part */
   nta_exchange *ex;             /* the current part's pairing */
   an_merge *merge;              /* --merge */
+  an_nts *nts;                  /* NTS packets and NTS-KE connections (an_report_set_nts) */
   an_totals tot;
   an_keyset used_keys;          /* key IDs seen with a MAC, over every part */
   bool flush_each;              /* live capture or a terminal: show every line at once */
@@ -82,7 +84,14 @@ void an_report_destroy(an_report *rep) {
   nta_exchange_destroy(rep->ex);
   an_stats_destroy(rep->st);
   an_merge_destroy(rep->merge);
+  an_nts_destroy(rep->nts);
   free(rep);
+}
+
+bool an_report_set_nts(an_report *rep, const nta_nts_store *st) {
+  an_nts_destroy(rep->nts);
+  rep->nts = an_nts_create(st);
+  return rep->nts != NULL;
 }
 
 bool an_report_part_begin(an_report *rep, const char *name) {
@@ -91,6 +100,7 @@ bool an_report_part_begin(an_report *rep, const char *name) {
   rep->st = an_stats_create(rep->kr == NULL, rep->out.opt->require_auth);
   rep->ex = nta_exchange_create(PAIRING_ENTRIES, PAIRING_MAX_AGE);
   if (!rep->st || !rep->ex) return false;
+  if (rep->nts && !an_nts_part_begin(rep->nts)) return false;
   rep->part_name = name;
   rep->w->part_begin(&rep->out, name);
   return true;
@@ -100,9 +110,19 @@ void an_report_packet(an_report *rep, const an_record *rec) {
   nta_exchange_result xr;
   an_sighting seen;
   an_packet_info pi = { .xr = &xr, .seen = NULL };
+  if (rec->proto == 6) {   /* an NTS-KE segment */
+    if (rep->nts) an_nts_segment(rep->nts, rec);
+    return;
+  }
   if (rep->merge) {
     an_merge_observe(rep->merge, rec, &seen);
     pi.seen = &seen;
+  }
+  an_record nts_rec;
+  nta_nts_info nts;
+  if (rep->nts && an_nts_packet(rep->nts, rec, pi.seen && seen.duplicate, &nts_rec, &nts)) {
+    rec = &nts_rec;   /* with the NTS verdict */
+    pi.nts = &nts;
   }
   if (pi.seen && seen.duplicate) {
     /* The packet again, seen at another point: not a new packet for pairing or the counts. */
@@ -110,6 +130,7 @@ void an_report_packet(an_report *rep, const an_record *rec) {
     an_stats_seen_again(rep->st, seen.has_oneway, seen.oneway_request, seen.oneway_reply);
   } else {
     nta_exchange_observe(rep->ex, &rec->obs, &xr);
+    if (pi.nts) an_nts_findings(rep->nts, pi.nts, rec, &xr);
     an_stats_packet(rep->st, rec, &xr);
     if (rec->obs.has_key_id && rec->obs.verdict != NTA_V_CRYPTO_NAK)
       an_keyset_add(&rep->used_keys, rec->obs.key_id);
@@ -127,9 +148,17 @@ void an_report_packet(an_report *rep, const an_record *rec) {
 void an_report_part_end(an_report *rep, const char *input_error, uint64_t frames) {
   an_summary s = { .name = rep->part_name, .st = rep->st, .frames = frames,
                    .input_error = input_error };
+  if (rep->nts) {
+    s.nts = an_nts_part_end(rep->nts, rep->st);
+    s.nts_store = an_nts_store(rep->nts);
+  }
   rep->w->part_end(&rep->out, &s);
   an_out_flush(&rep->out);
   an_totals_add(&rep->tot, rep->st, frames, input_error != NULL);
+}
+
+static bool nts_keys(const an_report *rep) {
+  return rep->nts && nta_nts_store_count(an_nts_store(rep->nts)) > 0;
 }
 
 /* Plain statements for a run that proves nothing. */
@@ -144,11 +173,17 @@ static void add_notes(an_report *rep, an_total *t) {
   if (tot->packets == 0) {
     snprintf(n, sizeof rep->notes[0], "no NTP packets: no UDP datagram to or from port %s was "
              "found (NTP on another port? add --port N)", ports);
+  } else if (tot->with_mac == 0 && tot->verdicts[NTA_V_NTS] > 0 && !nts_keys(rep)) {
+    snprintf(n, sizeof rep->notes[0], "nothing verified: %llu NTS packets, and no NTS keys "
+             "given (--tls-keylog, --nts-dump)", (unsigned long long)tot->verdicts[NTA_V_NTS]);
+  } else if (tot->with_mac == 0 && tot->verdicts[NTA_V_NTS] > 0) {
+    snprintf(n, sizeof rep->notes[0], "nothing verified: none of the %llu NTS packets belongs "
+             "to a session of the NTS keys given", (unsigned long long)tot->verdicts[NTA_V_NTS]);
   } else if (tot->with_mac == 0) {
     snprintf(n, sizeof rep->notes[0], "nothing verified: none of the %llu NTP packets carried a "
              "MAC (a server line without 'key N' in ntp.conf sends requests unauthenticated)",
              (unsigned long long)tot->packets);
-  } else if (!rep->kr) {
+  } else if (!rep->kr && tot->verified == 0) {   /* (NTS packets verify without -k) */
     snprintf(n, sizeof rep->notes[0], "nothing verified: no keys given (-k KEYFILE or -c "
              "ntp.conf), so the %llu packets with a MAC were listed but not checked",
              (unsigned long long)tot->with_mac);
@@ -172,6 +207,7 @@ static int exit_status(const an_report *rep) {
 int an_report_finish(an_report *rep) {
   an_key_group groups[KEY_GROUPS_MAX];
   an_total t = { .tot = &rep->tot, .keys_loaded = nta_keyring_count(rep->kr),
+                 .nts_store = rep->nts ? an_nts_store(rep->nts) : NULL,
                  .trust_list = nta_keyring_has_trust_list(rep->kr), .groups = groups };
   t.n_groups = an_key_audit(rep->kr, &rep->used_keys, groups, KEY_GROUPS_MAX, &t.groups_omitted);
   add_notes(rep, &t);

@@ -32,6 +32,8 @@ static cap_reader *open_reader(const an_options *opt, const char *file, nta_diag
     return NULL;
   }
   nta_status st = cap_reader_set_ports(rd, opt->ports, opt->n_ports, err);
+  const uint16_t ntske = 4460;   /* NTS-KE segments: read by the report (nts.c) */
+  if (st == NTA_OK) st = cap_reader_set_tcp_ports(rd, &ntske, 1, err);
   if (st == NTA_OK)
     st = file ? cap_reader_add_file(rd, file, err)
               : cap_reader_open_live(rd, opt->iface, opt->bpf, err);

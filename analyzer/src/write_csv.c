@@ -39,7 +39,7 @@ static void csv_value(outbuf *ob, const an_value *v, const nta_exchange_result *
 }
 
 static void csv_packet(an_out *o, const an_record *rec, const an_packet_info *pi) {
-  an_packet_view pv = { .o = o, .rec = rec, .xr = pi->xr, .seen = pi->seen };
+  an_packet_view pv = { .o = o, .rec = rec, .xr = pi->xr, .seen = pi->seen, .nts = pi->nts };
   bool first = true;
   for (size_t i = 0; i < an_n_fields; i++) {
     if (!an_field_shown(&an_fields[i], o->opt)) continue;

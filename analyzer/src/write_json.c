@@ -40,7 +40,7 @@ static void json_value(outbuf *ob, const an_value *v, const nta_exchange_result 
 static void json_object(an_out *o, const an_record *rec, const an_packet_info *pi) {
   outbuf *ob = &o->ob;
   const nta_exchange_result *xr = pi->xr;
-  an_packet_view pv = { .o = o, .rec = rec, .xr = xr, .seen = pi->seen };
+  an_packet_view pv = { .o = o, .rec = rec, .xr = xr, .seen = pi->seen, .nts = pi->nts };
   char sep = '{';
   for (size_t i = 0; i < an_n_fields; i++) {
     if (!an_field_shown(&an_fields[i], o->opt)) continue;
@@ -212,6 +212,88 @@ static void json_merge(outbuf *ob, const an_stats *st) {
   ob_char(ob, '}');
 }
 
+/* ---- NTS ---- */
+
+static void json_nts_sessions(an_out *o, const an_nts_part *np, const nta_nts_store *st) {
+  outbuf *ob = &o->ob;
+  OB_LIT(ob, ",\"sessions\":[");
+  bool first = true;
+  for (size_t i = 0; i <= np->n_sessions; i++) {
+    const an_nts_session_stat *ss = &np->sessions[i];
+    if (!ss->good && !ss->bad_mac && !ss->unverified) continue;
+    const nta_nts_session *s = i < np->n_sessions ? nta_nts_store_session(st, i) : NULL;
+    if (!first) ob_char(ob, ',');
+    first = false;
+    OB_LIT(ob, "{\"session\":");
+    json_name_or_null(ob, s ? s->name : NULL);
+    OB_LIT(ob, ",\"good\":");
+    ob_u64(ob, ss->good);
+    OB_LIT(ob, ",\"bad_mac\":");
+    ob_u64(ob, ss->bad_mac);
+    OB_LIT(ob, ",\"not_verified\":");
+    ob_u64(ob, ss->unverified);
+    ob_char(ob, '}');
+  }
+  ob_char(ob, ']');
+}
+
+static void json_text_or_null(outbuf *ob, const char *key, bool have, const char *s) {
+  ob_str(ob, key);
+  if (have && s[0]) ob_json_str(ob, s);
+  else OB_LIT(ob, "null");
+}
+
+static void json_ke_conn(outbuf *ob, const an_ke_conn *k) {
+  OB_LIT(ob, "{\"first_frame\":");
+  ob_u64(ob, k->first_frame);
+  OB_LIT(ob, ",\"last_frame\":");
+  ob_u64(ob, k->last_frame);
+  OB_LIT(ob, ",\"client\":\"");
+  ob_addr_port(ob, &k->client);
+  OB_LIT(ob, "\",\"server\":\"");
+  ob_addr_port(ob, &k->server);
+  OB_LIT(ob, "\",\"state\":\"");
+  ob_str(ob, an_ke_state_name(k->state));
+  ob_char(ob, '"');
+  json_text_or_null(ob, ",\"reason\":", k->state != NTA_KE_ST_DECRYPTING, k->reason);
+  json_text_or_null(ob, ",\"session\":", true, k->session);
+  json_text_or_null(ob, ",\"request\":", k->have_request, k->request);
+  json_text_or_null(ob, ",\"response\":", k->have_response, k->response);
+  OB_LIT(ob, ",\"response_frame\":");
+  json_u64_or_null(ob, k->response_frame);
+  OB_LIT(ob, ",\"cookies\":");
+  ob_u64(ob, k->n_cookies);
+  json_text_or_null(ob, ",\"warning\":", true, k->warning);
+  ob_char(ob, '}');
+}
+
+/* "nts": counts per session and the NTS-KE connections, or null when the part had neither. */
+static void json_nts(an_out *o, const an_summary *s) {
+  outbuf *ob = &o->ob;
+  const an_nts_part *np = s->nts;
+  OB_LIT(ob, ",\"nts\":");
+  if (!np) {
+    OB_LIT(ob, "null");
+    return;
+  }
+  OB_LIT(ob, "{\"packets\":");
+  ob_u64(ob, np->packets);
+  OB_LIT(ob, ",\"naks\":");
+  ob_u64(ob, np->naks);
+  json_nts_sessions(o, np, s->nts_store);
+  OB_LIT(ob, ",\"ntske\":[");
+  for (size_t i = 0; i < np->n_ke; i++) {
+    if (i) ob_char(ob, ',');
+    json_ke_conn(ob, &np->ke[i]);
+    an_out_maybe_flush(o);
+  }
+  OB_LIT(ob, "],\"ntske_connections\":");
+  ob_u64(ob, np->ke_total);
+  OB_LIT(ob, ",\"tcp_gaps\":");
+  ob_u64(ob, np->tcp_gaps);
+  ob_char(ob, '}');
+}
+
 /* One part's summary object. */
 static void json_part_summary(an_out *o, const an_summary *s) {
   outbuf *ob = &o->ob;
@@ -228,6 +310,7 @@ static void json_part_summary(an_out *o, const an_summary *s) {
   json_keys(o, st);
   json_pairs(o, st);
   if (o->opt->merge) json_merge(ob, st);
+  json_nts(o, s);
   json_findings(o, st);
   OB_LIT(ob, ",\"input_error\":");
   json_name_or_null(ob, s->input_error);
@@ -281,6 +364,17 @@ static void json_total(an_out *o, const an_total *t) {
   else ob_u64(ob, t->keys_loaded);
   OB_LIT(ob, ",\"trust_list\":");
   ob_str(ob, t->trust_list ? "true" : "false");
+  OB_LIT(ob, ",\"nts_sessions\":[");
+  for (size_t i = 0; i < nta_nts_store_count(t->nts_store); i++) {
+    const nta_nts_session *ns = nta_nts_store_session(t->nts_store, i);
+    if (i) ob_char(ob, ',');
+    OB_LIT(ob, "{\"session\":");
+    ob_json_str(ob, ns->name);
+    OB_LIT(ob, ",\"origin\":");
+    ob_json_str(ob, ns->origin);
+    ob_char(ob, '}');
+  }
+  ob_char(ob, ']');
   json_key_groups(o, t);
   OB_LIT(ob, ",\"notes\":[");
   for (size_t i = 0; i < t->n_notes; i++) {

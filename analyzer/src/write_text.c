@@ -33,10 +33,17 @@ static void text_part_begin(an_out *o, const char *name) {
   ob_char(&o->ob, '\n');
 }
 
-static void text_key_and_verdict(an_out *o, const an_record *rec) {
+static void text_key_and_verdict(an_out *o, const an_record *rec, const nta_nts_info *nts) {
   outbuf *ob = &o->ob;
   const nta_observation *obs = &rec->obs;
-  if (obs->has_key_id && obs->verdict != NTA_V_CRYPTO_NAK) {
+  if (nts && nts->session_name[0]) {
+    OB_LIT(ob, " NTS ");
+    ob_str(ob, nts->session_name);
+    if (obs->algorithm) {
+      ob_char(ob, ' ');
+      ob_str(ob, obs->algorithm);
+    }
+  } else if (obs->has_key_id && obs->verdict != NTA_V_CRYPTO_NAK) {
     OB_LIT(ob, " key ");
     ob_u64(ob, obs->key_id);
     ob_char(ob, ' ');
@@ -53,6 +60,33 @@ static void text_key_and_verdict(an_out *o, const an_record *rec) {
     OB_LIT(ob, " (");
     ob_str(ob, an_packet_reason(o, rec, tmp, sizeof tmp));
     ob_char(ob, ')');
+  }
+}
+
+/* Where an NTS request's cookie came from; how many cookies a reply delivered. */
+static void text_nts_packet(outbuf *ob, const nta_nts_info *nts) {
+  if (!nts || !nts->is_nts) return;
+  if (nts->reply) {
+    if (nts->verdict != NTA_V_GOOD) return;
+    OB_LIT(ob, " [");
+    ob_u64(ob, nts->new_cookies);
+    if (nts->new_cookies == 1) OB_LIT(ob, " new cookie]");
+    else OB_LIT(ob, " new cookies]");
+    return;
+  }
+  switch (nts->cookie_source) {
+  case NTA_COOKIE_REPLY:
+    OB_LIT(ob, " [cookie from frame ");
+    ob_u64(ob, nts->cookie_frame);
+    ob_char(ob, ']');
+    break;
+  case NTA_COOKIE_KE:
+    OB_LIT(ob, " [cookie from NTS-KE frame ");
+    ob_u64(ob, nts->cookie_frame);
+    ob_char(ob, ']');
+    break;
+  case NTA_COOKIE_DUMP: OB_LIT(ob, " [cookie from a chrony dump]"); break;
+  case NTA_COOKIE_UNKNOWN: break;
   }
 }
 
@@ -110,7 +144,8 @@ static void text_packet(an_out *o, const an_record *rec, const an_packet_info *p
   ob_u64(ob, rec->version);
   ob_char(ob, ' ');
   ob_str(ob, nta_mode_name(rec->obs.mode));
-  text_key_and_verdict(o, rec);
+  text_key_and_verdict(o, rec, pi->nts);
+  text_nts_packet(ob, pi->nts);
   text_exchange(ob, xr);
   text_seen(ob, pi->seen);
   for (unsigned i = 0; i < xr->n_findings; i++) {
@@ -350,6 +385,106 @@ static void text_findings(an_out *o, const an_stats *st) {
   }
 }
 
+/* ---- NTS ---- */
+
+static void text_nts_sessions(an_out *o, const an_nts_part *np, const nta_nts_store *st) {
+  outbuf *ob = &o->ob;
+  for (size_t i = 0; i <= np->n_sessions; i++) {
+    const an_nts_session_stat *ss = &np->sessions[i];
+    if (!ss->good && !ss->bad_mac && !ss->unverified) continue;
+    const nta_nts_session *s = i < np->n_sessions ? nta_nts_store_session(st, i) : NULL;
+    OB_LIT(ob, "  ");
+    if (s) {
+      ob_str(ob, s->name);
+      OB_LIT(ob, " (");
+      ob_str(ob, s->origin);
+      OB_LIT(ob, "): ");
+    } else {
+      OB_LIT(ob, "no known session: ");
+    }
+    ob_u64(ob, ss->good);
+    OB_LIT(ob, " good, ");
+    ob_u64(ob, ss->bad_mac);
+    OB_LIT(ob, " bad_mac, ");
+    ob_u64(ob, ss->unverified);
+    OB_LIT(ob, " not verified\n");
+    an_out_maybe_flush(o);
+  }
+}
+
+static void text_ke_conn(outbuf *ob, const an_ke_conn *k) {
+  OB_LIT(ob, "  frames ");
+  ob_u64(ob, k->first_frame);
+  ob_char(ob, '-');
+  ob_u64(ob, k->last_frame);
+  ob_char(ob, ' ');
+  ob_addr_port(ob, &k->client);
+  OB_LIT(ob, " -> ");
+  ob_addr_port(ob, &k->server);
+  OB_LIT(ob, ": ");
+  ob_str(ob, an_ke_state_name(k->state));
+  if (k->session[0]) {
+    OB_LIT(ob, " (");
+    ob_str(ob, k->session);
+    ob_char(ob, ')');
+  }
+  if (k->reason[0] && k->state != NTA_KE_ST_DECRYPTING) {
+    OB_LIT(ob, ": ");
+    ob_str(ob, k->reason);
+  }
+  ob_char(ob, '\n');
+  if (k->have_request) {
+    OB_LIT(ob, "    request: ");
+    ob_str(ob, k->request);
+    ob_char(ob, '\n');
+  }
+  if (k->have_response) {
+    OB_LIT(ob, "    response (frame ");
+    ob_u64(ob, k->response_frame);
+    OB_LIT(ob, "): ");
+    ob_str(ob, k->response);
+    ob_char(ob, '\n');
+  }
+  if (k->warning[0]) {
+    OB_LIT(ob, "    warning: ");
+    ob_str(ob, k->warning);
+    ob_char(ob, '\n');
+  }
+}
+
+static void text_nts(an_out *o, const an_nts_part *np, const nta_nts_store *st) {
+  outbuf *ob = &o->ob;
+  if (!np) return;
+  OB_LIT(ob, "NTS: ");
+  ob_u64(ob, np->packets);
+  OB_LIT(ob, " packet");
+  if (np->packets != 1) ob_char(ob, 's');
+  OB_LIT(ob, ", ");
+  ob_u64(ob, np->naks);
+  OB_LIT(ob, " NTS NAK");
+  if (np->naks != 1) ob_char(ob, 's');
+  ob_char(ob, '\n');
+  text_nts_sessions(o, np, st);
+  OB_LIT(ob, "NTS-KE: ");
+  ob_u64(ob, np->ke_total);
+  OB_LIT(ob, " connections (TCP 4460)");
+  if (np->tcp_gaps) {
+    OB_LIT(ob, ", ");
+    ob_u64(ob, np->tcp_gaps);
+    OB_LIT(ob, " stream directions cut by missing segments");
+  }
+  ob_char(ob, '\n');
+  for (size_t i = 0; i < np->n_ke; i++) {
+    text_ke_conn(ob, &np->ke[i]);
+    an_out_maybe_flush(o);
+  }
+  if (np->ke_total > np->n_ke) {
+    OB_LIT(ob, "  ... ");
+    ob_u64(ob, np->ke_total - np->n_ke);
+    OB_LIT(ob, " more\n");
+  }
+}
+
 void an_text_part_end(an_out *o, const an_summary *s) {
   outbuf *ob = &o->ob;
   if (!o->opt->quiet || !o->first_part) ob_char(ob, '\n');
@@ -358,6 +493,7 @@ void an_text_part_end(an_out *o, const an_summary *s) {
   text_keys(o, s->st);
   text_pairs(o, s->st);
   if (o->opt->merge) text_merge(ob, s->st);
+  text_nts(o, s->nts, s->nts_store);
   text_findings(o, s->st);
   if (s->input_error) {
     OB_LIT(ob, "Input error: ");
@@ -367,8 +503,31 @@ void an_text_part_end(an_out *o, const an_summary *s) {
   an_out_flush(o);
 }
 
+/* The NTS sessions of --tls-keylog and --nts-dump. */
+static void text_nts_keys(outbuf *ob, const nta_nts_store *st) {
+  size_t n = nta_nts_store_count(st);
+  if (n == 0) return;
+  OB_LIT(ob, "NTS keys: ");
+  ob_u64(ob, n);
+  OB_LIT(ob, " session");
+  if (n != 1) ob_char(ob, 's');
+  ob_char(ob, ':');
+  for (size_t i = 0; i < n; i++) {
+    const nta_nts_session *s = nta_nts_store_session(st, i);
+    if (i) ob_char(ob, ',');
+    ob_char(ob, ' ');
+    ob_str(ob, s->name);
+    OB_LIT(ob, " (");
+    ob_str(ob, s->origin);
+    if (s->in_both) OB_LIT(ob, ", also in a dump");
+    ob_char(ob, ')');
+  }
+  ob_char(ob, '\n');
+}
+
 static void text_keyfile(an_out *o, const an_total *t) {
   outbuf *ob = &o->ob;
+  text_nts_keys(ob, t->nts_store);
   if (o->no_keys) {
     OB_LIT(ob, "Keys: none loaded (-k): MAC'd packets are listed with key ID and MAC length\n");
     return;

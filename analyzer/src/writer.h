@@ -10,6 +10,7 @@
 #include "analyze.h"
 #include "keyaudit.h"
 #include "merge.h"
+#include "nts.h"
 #include "outbuf.h"
 #include "stats.h"
 
@@ -33,6 +34,7 @@ void an_out_maybe_flush(an_out *o);
 typedef struct {
   const nta_exchange_result *xr;
   const an_sighting *seen;     /* --merge, else NULL */
+  const nta_nts_info *nts;     /* an NTS packet (or a request after an NTS NAK), else NULL */
 } an_packet_info;
 
 /* The summary of one part of the report: one capture, or all of them merged. */
@@ -41,6 +43,8 @@ typedef struct {
   const an_stats *st;
   uint64_t frames;             /* capture records read */
   const char *input_error;     /* why reading stopped early, or NULL */
+  const an_nts_part *nts;      /* NTS packets and NTS-KE connections, NULL when none */
+  const nta_nts_store *nts_store;   /* the sessions nts's indexes refer to */
 } an_summary;
 
 #define AN_MAX_NOTES 4
@@ -49,6 +53,7 @@ typedef struct {
 typedef struct {
   const an_totals *tot;
   size_t keys_loaded;
+  const nta_nts_store *nts_store;   /* sessions of --tls-keylog / --nts-dump, or NULL */
   bool trust_list;
   const an_key_group *groups;  /* weak keyfile keys */
   size_t n_groups, groups_omitted;
@@ -111,6 +116,7 @@ typedef struct {
   const an_record *rec;
   const nta_exchange_result *xr;
   const an_sighting *seen;
+  const nta_nts_info *nts;
   char tmp[NTA_REASON_MAX];
 } an_packet_view;
 
@@ -126,6 +132,10 @@ typedef struct {
 
 extern const an_field an_fields[];
 extern const size_t an_n_fields;
+
+/* Where an NTS request's cookie came from: "reply", "nts-ke", "dump" or "unseen" (from an
+ * NTS-KE outside the capture). */
+const char *an_cookie_source_name(nta_cookie_source s);
 
 /* Whether this run's options show the field (CSV columns and JSON keys stay fixed per run). */
 bool an_field_shown(const an_field *f, const an_options *opt);

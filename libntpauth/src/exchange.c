@@ -95,6 +95,11 @@ const char *nta_finding_name(nta_finding_kind k) {
   case NTA_F_MD5: return "md5_in_use";
   case NTA_F_SHARED_KEY: return "shared_key";
   case NTA_F_WEAK_KEY: return "weak_key";
+  case NTA_F_NTS_NAK: return "nts_nak";
+  case NTA_F_NTS_AFTER_NAK: return "nts_after_nak";
+  case NTA_F_NTS_BAD_REPLY: return "nts_bad_reply";
+  case NTA_F_NTS_COOKIE_REUSED: return "nts_cookie_reused";
+  case NTA_F_NTS_UID_MISMATCH: return "nts_uid_mismatch";
   case NTA_F_COUNT: break;
   }
   return "unknown";

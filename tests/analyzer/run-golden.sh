@@ -23,6 +23,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cp "$here"/data/* "$tmp"/
 chmod 600 "$tmp"/keys.*
+# The NTS sample (chronyd 4.3 client and server) with its key log and dumps, as nts/.
+cp -r "$here/../../samples/nts" "$tmp/nts"
 mkdir -p "$here/expected"
 
 failed=0

@@ -71,6 +71,8 @@ static void test_names(void) {
   g_assert_cmpstr(nta_finding_name(NTA_F_MD5), ==, "md5_in_use");
   g_assert_cmpstr(nta_finding_name(NTA_F_SHARED_KEY), ==, "shared_key");
   g_assert_cmpstr(nta_finding_name(NTA_F_WEAK_KEY), ==, "weak_key");
+  g_assert_cmpstr(nta_finding_name(NTA_F_NTS_NAK), ==, "nts_nak");
+  g_assert_cmpstr(nta_finding_name(NTA_F_NTS_UID_MISMATCH), ==, "nts_uid_mismatch");
   nta_endpoint ep;
   char s[64];
   ep4(&ep, 7, 123);

@@ -3,7 +3,10 @@
 
 - samples/EXPECTED and the table in samples/README.md list the same files with the same counts;
 - every capture under samples/ has a line in EXPECTED and every line names an existing capture;
-- ntpauth-analyze --format jsonl FILE -k samples/ntp.keys gives exactly those verdict counts, and
+- a line may carry analyzer options between the name and the counts, as --OPTION=PATH with PATH
+  relative to samples/ (e.g. --tls-keylog=nts/keylog.txt): the same capture checked with more
+  keys; only lines without options are compared with the README tables;
+- ntpauth-analyze --format jsonl FILE [OPTIONS] -k samples/ntp.keys gives exactly those verdict counts, and
   exits 1 exactly when a bad_mac/unknown_key/untrusted_key verdict occurs or nothing verified
   (no good verdict), 0 otherwise;
 - the README's first command (all top-level captures in one run) reports the summed counts, each
@@ -44,18 +47,34 @@ def parse_counts(text, where):
 
 
 def read_expected(path):
+    """{(name, (option, ...)): counts}; options are '--NAME=PATH' words after the name."""
     expected = {}
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
-            name, _, rest = line.partition(" ")
+            words = line.split()
+            name = words[0]
+            options = tuple(w for w in words[1:] if w.startswith("--"))
+            rest = " ".join(w for w in words[1:] if not w.startswith("--"))
             where = "%s:%d" % (path, n)
-            if name in expected:
-                fail("%s: %s listed twice" % (where, name))
-            expected[name] = parse_counts(rest, where)
+            for o in options:
+                if "=" not in o:
+                    fail("%s: option '%s' is not --NAME=PATH" % (where, o))
+            if (name, options) in expected:
+                fail("%s: %s listed twice" % (where, " ".join((name,) + options)))
+            expected[(name, options)] = parse_counts(rest, where)
     return expected
+
+
+def option_args(samples, options):
+    """--NAME=PATH with PATH relative to samples/ -> ['--NAME', 'samples/PATH']."""
+    args = []
+    for o in options:
+        opt, _, value = o.partition("=")
+        args += [opt, os.path.join(samples, value)]
+    return args
 
 
 def read_readme(path):
@@ -69,8 +88,8 @@ def read_readme(path):
     return rows
 
 
-def run_analyzer(analyzer, files, keys):
-    cmd = [analyzer, "--format", "jsonl"] + files + ["-k", keys]
+def run_analyzer(analyzer, files, keys, extra=()):
+    cmd = [analyzer, "--format", "jsonl"] + files + list(extra) + ["-k", keys]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     packets, summary = [], None
     for n, line in enumerate(proc.stdout.decode("utf-8", "replace").splitlines(), 1):
@@ -101,7 +120,8 @@ def main():
         fail("%s is not an executable: build ntpauth-analyze" % analyzer)
         return 1
     keys = os.path.join(samples, "ntp.keys")
-    expected = read_expected(os.path.join(samples, "EXPECTED"))
+    expected_all = read_expected(os.path.join(samples, "EXPECTED"))
+    expected = {name: c for (name, options), c in expected_all.items() if not options}
     readme = read_readme(os.path.join(samples, "README.md"))
 
     if set(expected) != set(readme):
@@ -121,13 +141,15 @@ def main():
                 on_disk.add(os.path.relpath(os.path.join(root, f), samples))
     for name in sorted(on_disk - set(expected)):
         fail("%s is not listed in EXPECTED" % name)
-    for name in sorted(set(expected) - on_disk):
+    for name in sorted({n for n, _ in expected_all} - on_disk):
         fail("EXPECTED lists %s, which does not exist" % name)
 
-    for name in sorted(set(expected) & on_disk):
-        rc, packets, summary, err = run_analyzer(analyzer, [os.path.join(samples, name)], keys)
+    for name, options in sorted(k for k in expected_all if k[0] in on_disk):
+        rc, packets, summary, err = run_analyzer(analyzer, [os.path.join(samples, name)], keys,
+                                                 option_args(samples, options))
         got = collections.Counter(p.get("verdict") for p in packets)
-        want = expected[name]
+        want = expected_all[(name, options)]
+        name = " ".join((name,) + options)
         want_rc = 1 if any(want[v] for v in FAILURES) or not want["good"] else 0
         if got != want:
             fail("%s: ntpauth-analyze says %s, EXPECTED says %s" % (name, show(got), show(want)))

@@ -48,11 +48,18 @@ typedef enum {
   NTA_F_MD5,               /* MD5 still in use */
   NTA_F_SHARED_KEY,        /* one key used by several clients or servers */
   NTA_F_WEAK_KEY,          /* a keyfile key that is weak (MD5, short) - from nta_exchange_audit_keys */
+  /* NTS (RFC 8915), from the NTS tracker's per-packet facts (nts_verify.h): */
+  NTA_F_NTS_NAK,           /* NTS NAK (KoD NTSN): the server could not use the cookie */
+  NTA_F_NTS_AFTER_NAK,     /* what the client did after an NTS NAK */
+  NTA_F_NTS_BAD_REPLY,     /* an NTS reply that fails authentication with its session's keys */
+  NTA_F_NTS_COOKIE_REUSED, /* a request resends a cookie (RFC 8915 §5.7 forbids it) */
+  NTA_F_NTS_UID_MISMATCH,  /* a reply's Unique Identifier differs from its request's */
   NTA_F_COUNT
 } nta_finding_kind;
 
 /* Stable machine names: "downgrade", "key_mismatch", "crypto_nak_reply", "unsolicited_reply",
- * "replay", "kod", "md5_in_use", "shared_key", "weak_key". */
+ * "replay", "kod", "md5_in_use", "shared_key", "weak_key", "nts_nak", "nts_after_nak",
+ * "nts_bad_reply", "nts_cookie_reused", "nts_uid_mismatch". */
 const char *nta_finding_name(nta_finding_kind k);
 
 typedef struct {

@@ -80,6 +80,12 @@ static void get_request_frame(an_packet_view *pv, an_value *v) {
   if (pv->xr->matched) set_u64(v, pv->xr->request_frame);
 }
 
+static void get_request_file(an_packet_view *pv, an_value *v) {
+  if (!pv->xr->matched) return;
+  v->kind = AN_VAL_TEXT;
+  v->s = an_capture_name(pv->o->opt, pv->xr->request_capture);
+}
+
 static bool has_timing(const an_packet_view *pv) {
   return pv->xr->matched && pv->xr->has_timing;
 }
@@ -189,6 +195,7 @@ const an_field an_fields[] = {
   { "expected_digest", false, AN_SHOW_EXPECTED, get_expected },
   { "verdict", false, AN_SHOW_ALWAYS, get_verdict },
   { "reason", false, AN_SHOW_ALWAYS, get_reason },
+  { "request_file", true, AN_SHOW_MERGE, get_request_file },
   { "request_frame", true, AN_SHOW_ALWAYS, get_request_frame },
   { "offset", true, AN_SHOW_ALWAYS, get_offset },
   { "delay", true, AN_SHOW_ALWAYS, get_delay },
@@ -213,6 +220,10 @@ const char *an_packet_reason(const an_out *o, const an_record *rec, char *tmp, s
     return tmp;
   }
   return rec->reason;
+}
+
+const char *an_capture_name(const an_options *opt, uint32_t capture) {
+  return capture < opt->n_captures ? opt->captures[capture] : "?";
 }
 
 bool an_field_shown(const an_field *f, const an_options *opt) {

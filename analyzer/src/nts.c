@@ -136,14 +136,18 @@ bool an_nts_packet(an_nts *n, const an_record *rec, bool duplicate, an_record *o
   return true;
 }
 
-static void add_finding(nta_exchange_result *xr, nta_finding_kind kind, uint64_t frame,
+static void add_finding(nta_exchange_result *xr, nta_finding_kind kind, const an_record *rec,
                         uint64_t related, const char *text) {
   if (xr->n_findings >= NTA_MAX_FINDINGS_PER_PACKET) return;
   nta_finding *f = &xr->findings[xr->n_findings++];
   memset(f, 0, sizeof *f);
   f->kind = kind;
-  f->frame = frame;
+  f->frame = rec->obs.frame;
+  f->capture = rec->obs.capture;
   f->related_frame = related;
+  /* The NTS tracker keeps frame numbers only: under --merge the related frame's capture is
+   * not known (an_capture_name prints "?"). */
+  f->related_capture = UINT32_MAX;
   snprintf(f->text, sizeof f->text, "%s", text);
 }
 
@@ -151,20 +155,19 @@ static void add_finding(nta_exchange_result *xr, nta_finding_kind kind, uint64_t
  * frames, as the KoD burst is. */
 void an_nts_findings(const an_nts *n, const nta_nts_info *in, const an_record *rec,
                      nta_exchange_result *xr) {
-  uint64_t fr = rec->obs.frame;
   if (in->nak)
-    add_finding(xr, NTA_F_NTS_NAK, fr, in->request_frame,
+    add_finding(xr, NTA_F_NTS_NAK, rec, in->request_frame,
                 "NTS NAK (KoD NTSN): the server could not use the request's cookie; the client "
                 "needs new cookies from NTS-KE");
   if (in->is_nts && in->reply && in->verdict == NTA_V_BAD_MAC)
-    add_finding(xr, NTA_F_NTS_BAD_REPLY, fr, in->request_frame,
+    add_finding(xr, NTA_F_NTS_BAD_REPLY, rec, in->request_frame,
                 "reply fails NTS authentication with its session's S2C key (forged or damaged)");
   if (in->reused_frame)
-    add_finding(xr, NTA_F_NTS_COOKIE_REUSED, fr, in->reused_frame,
+    add_finding(xr, NTA_F_NTS_COOKIE_REUSED, rec, in->reused_frame,
                 "request resends a cookie an earlier request sent (RFC 8915 section 5.7: a "
                 "client must not reuse a cookie; it links its requests)");
   if (in->uid_mismatch_frame)
-    add_finding(xr, NTA_F_NTS_UID_MISMATCH, fr, in->uid_mismatch_frame,
+    add_finding(xr, NTA_F_NTS_UID_MISMATCH, rec, in->uid_mismatch_frame,
                 "reply's Unique Identifier differs from that of the request it answers "
                 "(RFC 8915 section 5.3)");
   if (in->nak_frame) {
@@ -174,7 +177,7 @@ void an_nts_findings(const an_nts *n, const nta_nts_info *in, const an_record *r
                "keys given to tell whether of a new session)");
     else
       snprintf(text, sizeof text, "after an NTS NAK %s", nta_nak_followup_text(in->nak_followup));
-    add_finding(xr, NTA_F_NTS_AFTER_NAK, fr, in->nak_frame, text);
+    add_finding(xr, NTA_F_NTS_AFTER_NAK, rec, in->nak_frame, text);
   }
 }
 

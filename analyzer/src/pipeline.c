@@ -70,6 +70,7 @@ static void record_from_datagram(an_record *rec, const cap_datagram *dg, const u
   rec->input = input;
   rec->file = opt->iface ? opt->iface : opt->captures[input];
   rec->obs.frame = dg->frame;
+  rec->obs.capture = (uint32_t)input;
   rec->obs.time_sec = dg->ts_sec;
   rec->obs.time_nsec = dg->ts_nsec;
   rec->obs.src = dg->src;

@@ -12,6 +12,7 @@
 #include "stats.h"
 #include "writer.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,10 @@ bool an_report_part_begin(an_report *rep, const char *name) {
   rep->ex = nta_exchange_create(PAIRING_ENTRIES, PAIRING_MAX_AGE);
   if (!rep->st || !rep->ex) return false;
   if (rep->nts && !an_nts_part_begin(rep->nts)) return false;
+  /* One timeline of several captures: finding texts say whose frame they mean. */
+  if (rep->merge)
+    nta_exchange_name_captures(rep->ex, (const char *const *)rep->out.opt->captures,
+                               rep->out.opt->n_captures);
   rep->part_name = name;
   rep->w->part_begin(&rep->out, name);
   return true;
@@ -125,12 +130,17 @@ void an_report_packet(an_report *rep, const an_record *rec) {
     pi.nts = &nts;
   }
   if (pi.seen && seen.duplicate) {
-    /* The packet again, seen at another point: not a new packet for pairing or the counts. */
-    memset(&xr, 0, sizeof xr);
-    an_stats_seen_again(rep->st, seen.has_oneway, seen.oneway_request, seen.oneway_reply);
+    /* The packet again, seen at another point: not a new packet for pairing or the counts,
+     * but a reply is timed against its request as seen at this point. */
+    memset(&xr, 0, offsetof(nta_exchange_result, findings));
+    xr.n_findings = 0;
+    an_merge_pair(rep->merge, rec, true, &xr);
+    nta_exchange_seen_again(rep->ex, &rec->obs);
+    an_stats_seen_again(rep->st, rec, &xr, &seen);
   } else {
     nta_exchange_observe(rep->ex, &rec->obs, &xr);
     if (pi.nts) an_nts_findings(rep->nts, pi.nts, rec, &xr);
+    if (rep->merge) an_merge_pair(rep->merge, rec, false, &xr);
     an_stats_packet(rep->st, rec, &xr);
     if (rec->obs.has_key_id && rec->obs.verdict != NTA_V_CRYPTO_NAK)
       an_keyset_add(&rep->used_keys, rec->obs.key_id);

@@ -119,7 +119,9 @@ static bool addr_greater(const nta_endpoint *x, const nta_endpoint *y, size_t al
   return memcmp(x->addr, y->addr, alen) > 0;
 }
 
-static an_pair_stat *find_pair(an_stats *st, const nta_endpoint *x, const nta_endpoint *y) {
+/* The pair's slot; a new one (create) or NULL (!create) when it has none. */
+static an_pair_stat *find_pair(an_stats *st, const nta_endpoint *x, const nta_endpoint *y,
+                               bool create) {
   size_t alen = x->family == 6 ? 16 : 4;
   const nta_endpoint *lo = x, *hi = y;
   if (x->family != y->family) return NULL;
@@ -134,7 +136,7 @@ static an_pair_stat *find_pair(an_stats *st, const nta_endpoint *x, const nta_en
   for (size_t i = 0; i < AN_PAIR_SLOTS; i++, p = (p + 1) & (AN_PAIR_SLOTS - 1)) {
     an_pair_stat *s = &st->pairs[p];
     if (!s->used) {
-      if (st->pairs_used >= AN_PAIR_SLOTS - AN_PAIR_SLOTS / 8) return NULL;
+      if (!create || st->pairs_used >= AN_PAIR_SLOTS - AN_PAIR_SLOTS / 8) return NULL;
       s->used = true;
       s->family = x->family;
       memcpy(s->a, lo->addr, alen);
@@ -159,16 +161,20 @@ void an_pair_endpoints(const an_pair_stat *ps, nta_endpoint *a, nta_endpoint *b)
 
 /* ---- per packet ---- */
 
+static void last_timing(an_pair_stat *ps, const nta_exchange_result *xr) {
+  ps->has_last = true;
+  ps->last_offset = xr->offset;
+  ps->last_delay = xr->delay;
+  ps->last_trusted = xr->timing_trusted;
+}
+
 static void count_exchange(an_stats *st, an_pair_stat *ps, const nta_exchange_result *xr) {
   st->exchanges++;
   if (xr->timing_trusted) st->trusted_exchanges++;
   if (!ps) return;
   ps->exchanges++;
   if (xr->timing_trusted) ps->trusted++;
-  ps->has_last = true;
-  ps->last_offset = xr->offset;
-  ps->last_delay = xr->delay;
-  ps->last_trusted = xr->timing_trusted;
+  last_timing(ps, xr);
 }
 
 bool an_unauthenticated(const nta_observation *o) {
@@ -191,7 +197,7 @@ void an_stats_packet(an_stats *st, const an_record *rec, const nta_exchange_resu
       (unauth && st->require_auth))
     st->failures++;
   count_key(st, o);
-  an_pair_stat *ps = find_pair(st, &o->src, &o->dst);
+  an_pair_stat *ps = find_pair(st, &o->src, &o->dst, true);
   if (ps) {
     ps->packets++;
     if (unauth) ps->unauthenticated++;
@@ -202,14 +208,19 @@ void an_stats_packet(an_stats *st, const an_record *rec, const nta_exchange_resu
   for (unsigned i = 0; i < xr->n_findings; i++) an_stats_finding(st, &xr->findings[i]);
 }
 
-void an_stats_seen_again(an_stats *st, bool has_oneway, double request, double reply) {
+void an_stats_seen_again(an_stats *st, const an_record *rec, const nta_exchange_result *xr,
+                         const an_sighting *seen) {
   st->duplicates++;
-  if (!has_oneway) return;
+  if (xr->matched && xr->has_timing) {
+    an_pair_stat *ps = find_pair(st, &rec->obs.src, &rec->obs.dst, false);
+    if (ps) last_timing(ps, xr);
+  }
+  if (!seen->has_oneway) return;
   st->oneway++;
-  st->oneway_request_sum += request;
-  st->oneway_reply_sum += reply;
-  st->last_oneway_request = request;
-  st->last_oneway_reply = reply;
+  st->oneway_request_sum += seen->oneway_request;
+  st->oneway_reply_sum += seen->oneway_reply;
+  st->last_oneway_request = seen->oneway_request;
+  st->last_oneway_reply = seen->oneway_reply;
 }
 
 void an_totals_add(an_totals *t, const an_stats *st, uint64_t frames, bool input_error) {

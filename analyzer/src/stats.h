@@ -7,6 +7,7 @@
 #define NTPAUTH_ANALYZE_STATS_H
 
 #include "analyze.h"
+#include "merge.h"
 
 #define AN_KEY_SLOTS 1024        /* distinct key IDs counted one by one; more go to "other" */
 #define AN_PAIR_SLOTS 4096       /* distinct host pairs counted one by one (power of two) */
@@ -64,9 +65,11 @@ void an_stats_destroy(an_stats *st);
 void an_stats_packet(an_stats *st, const an_record *rec, const nta_exchange_result *xr);
 /* Counts a finding. */
 void an_stats_finding(an_stats *st, const nta_finding *f);
-/* --merge: a packet seen again at another point (not counted as a packet), and the one-way
- * delays when it completed a request/reply seen at both ends. */
-void an_stats_seen_again(an_stats *st, bool has_oneway, double request, double reply);
+/* --merge: a packet seen again at another point (not counted as a packet); `xr` its pairing
+ * at this point (a timed reply updates its host pair's last offset and delay), `seen` the
+ * one-way delays when it completed a request/reply seen at both ends. */
+void an_stats_seen_again(an_stats *st, const an_record *rec, const nta_exchange_result *xr,
+                         const an_sighting *seen);
 /* Whether the packet is a client or server packet without a MAC. */
 bool an_unauthenticated(const nta_observation *o);
 

@@ -4,7 +4,15 @@
 
 #include <stdlib.h>
 
-static void json_packet_findings(outbuf *ob, const nta_exchange_result *xr) {
+/* --merge: "KEY":"FILE" for a frame's capture. */
+static void json_capture(an_out *o, const char *key, uint32_t capture) {
+  if (!o->opt->merge) return;
+  ob_str(&o->ob, key);
+  ob_json_str(&o->ob, an_capture_name(o->opt, capture));
+}
+
+static void json_packet_findings(an_out *o, const nta_exchange_result *xr) {
+  outbuf *ob = &o->ob;
   ob_char(ob, '[');
   for (unsigned i = 0; i < xr->n_findings; i++) {
     const nta_finding *f = &xr->findings[i];
@@ -14,6 +22,7 @@ static void json_packet_findings(outbuf *ob, const nta_exchange_result *xr) {
     OB_LIT(ob, "\",\"text\":");
     ob_json_str(ob, f->text);
     if (f->related_frame) {
+      json_capture(o, ",\"related_file\":", f->related_capture);
       OB_LIT(ob, ",\"related_frame\":");
       ob_u64(ob, f->related_frame);
     }
@@ -22,7 +31,8 @@ static void json_packet_findings(outbuf *ob, const nta_exchange_result *xr) {
   ob_char(ob, ']');
 }
 
-static void json_value(outbuf *ob, const an_value *v, const nta_exchange_result *xr) {
+static void json_value(an_out *o, const an_value *v, const nta_exchange_result *xr) {
+  outbuf *ob = &o->ob;
   switch (v->kind) {
   case AN_VAL_ABSENT: OB_LIT(ob, "null"); break;
   case AN_VAL_U64: ob_u64(ob, v->u); break;
@@ -33,7 +43,7 @@ static void json_value(outbuf *ob, const an_value *v, const nta_exchange_result 
   case AN_VAL_FIXED6: ob_fixed6(ob, v->d, false); break;
   case AN_VAL_BOOL: if (v->b) OB_LIT(ob, "true"); else OB_LIT(ob, "false"); break;
   case AN_VAL_HEX: ob_char(ob, '"'); ob_hex(ob, v->bytes, v->len); ob_char(ob, '"'); break;
-  case AN_VAL_FINDINGS: json_packet_findings(ob, xr); break;
+  case AN_VAL_FINDINGS: json_packet_findings(o, xr); break;
   }
 }
 
@@ -52,7 +62,7 @@ static void json_object(an_out *o, const an_record *rec, const an_packet_info *p
     ob_char(ob, '"');
     ob_str(ob, an_fields[i].name);
     OB_LIT(ob, "\":");
-    json_value(ob, &v, xr);
+    json_value(o, &v, xr);
   }
   ob_char(ob, '}');
 }
@@ -162,8 +172,14 @@ static void json_findings(an_out *o, const an_stats *st) {
     if (i) ob_char(ob, ',');
     OB_LIT(ob, "{\"kind\":\"");
     ob_str(ob, nta_finding_name(f->kind));
-    OB_LIT(ob, "\",\"frame\":");
+    OB_LIT(ob, "\",");
+    if (f->frame) json_capture(o, "\"file\":", f->capture);
+    else if (o->opt->merge) OB_LIT(ob, "\"file\":null");
+    if (o->opt->merge) ob_char(ob, ',');
+    OB_LIT(ob, "\"frame\":");
     json_u64_or_null(ob, f->frame);
+    if (f->related_frame) json_capture(o, ",\"related_file\":", f->related_capture);
+    else if (o->opt->merge) OB_LIT(ob, ",\"related_file\":null");
     OB_LIT(ob, ",\"related_frame\":");
     json_u64_or_null(ob, f->related_frame);
     OB_LIT(ob, ",\"key_id\":");

@@ -90,10 +90,20 @@ static void text_nts_packet(outbuf *ob, const nta_nts_info *nts) {
   }
 }
 
-static void text_exchange(outbuf *ob, const nta_exchange_result *xr) {
+/* A frame on a packet line: "N", or "FILE:N" on the merged timeline of several captures. */
+static void frame_label(an_out *o, uint32_t capture, uint64_t frame) {
+  if (o->opt->merge) {
+    ob_str(&o->ob, an_capture_name(o->opt, capture));
+    ob_char(&o->ob, ':');
+  }
+  ob_u64(&o->ob, frame);
+}
+
+static void text_exchange(an_out *o, const nta_exchange_result *xr) {
+  outbuf *ob = &o->ob;
   if (!xr->matched) return;
   OB_LIT(ob, " [reply to ");
-  ob_u64(ob, xr->request_frame);
+  frame_label(o, xr->request_capture, xr->request_frame);
   if (xr->has_timing) {
     OB_LIT(ob, ", offset ");
     ob_fixed6(ob, xr->offset, true);
@@ -111,7 +121,7 @@ static void text_seen(outbuf *ob, const an_sighting *seen) {
   if (!seen || !seen->duplicate) return;
   OB_LIT(ob, " [seen in ");
   ob_str(ob, seen->first_file);
-  OB_LIT(ob, " frame ");
+  ob_char(ob, ':');
   ob_u64(ob, seen->first_frame);
   OB_LIT(ob, ", ");
   ob_fixed6(ob, seen->after, true);
@@ -129,11 +139,7 @@ static void text_seen(outbuf *ob, const an_sighting *seen) {
 static void text_packet(an_out *o, const an_record *rec, const an_packet_info *pi) {
   outbuf *ob = &o->ob;
   const nta_exchange_result *xr = pi->xr;
-  if (o->opt->merge) {   /* one timeline of several captures: whose frame */
-    ob_str(ob, rec->file);
-    ob_char(ob, ':');
-  }
-  ob_u64(ob, rec->obs.frame);
+  frame_label(o, rec->obs.capture, rec->obs.frame);
   ob_char(ob, ' ');
   ob_time(ob, rec->obs.time_sec, rec->obs.time_nsec);
   ob_char(ob, ' ');
@@ -146,7 +152,7 @@ static void text_packet(an_out *o, const an_record *rec, const an_packet_info *p
   ob_str(ob, nta_mode_name(rec->obs.mode));
   text_key_and_verdict(o, rec, pi->nts);
   text_nts_packet(ob, pi->nts);
-  text_exchange(ob, xr);
+  text_exchange(o, xr);
   text_seen(ob, pi->seen);
   for (unsigned i = 0; i < xr->n_findings; i++) {
     OB_LIT(ob, " !");
@@ -302,20 +308,24 @@ static void text_merge(outbuf *ob, const an_stats *st) {
   ob_char(ob, '\n');
 }
 
-/* "46-54, 59, 61-62, ..." for the frames of the findings equal to findings[first]. */
-static void write_frame_ranges(outbuf *ob, const an_stats *st, size_t first) {
+/* "46-54, 59, 61-62, ..." for the frames of the findings equal to findings[first]; on a merged
+ * timeline each range names its capture ("a.pcap:46-54, b.pcap:3"). */
+static void write_frame_ranges(an_out *o, const an_stats *st, size_t first) {
   enum { MAX_RANGES = 8 };
+  outbuf *ob = &o->ob;
   unsigned ranges = 0;
   uint64_t start = 0, prev = 0;
+  uint32_t cap = 0;
   for (size_t j = first; j <= st->n_findings; j++) {
     bool end = j == st->n_findings;
     if (!end && !an_same_finding(&st->findings[first], &st->findings[j])) continue;
     uint64_t fr = end ? 0 : st->findings[j].frame;
-    if (start && !end && fr == prev + 1) { prev = fr; continue; }
+    uint32_t fcap = end ? 0 : st->findings[j].capture;
+    if (start && !end && fr == prev + 1 && fcap == cap) { prev = fr; continue; }
     if (start) {
       if (ranges < MAX_RANGES) {
         if (ranges) OB_LIT(ob, ", ");
-        ob_u64(ob, start);
+        frame_label(o, cap, start);
         if (prev != start) { ob_char(ob, '-'); ob_u64(ob, prev); }
       } else if (ranges == MAX_RANGES) {
         OB_LIT(ob, ", ...");
@@ -323,6 +333,7 @@ static void write_frame_ranges(outbuf *ob, const an_stats *st, size_t first) {
       ranges++;
     }
     start = prev = fr;
+    cap = fcap;
   }
 }
 
@@ -352,11 +363,16 @@ static void text_finding_group(an_out *o, const an_stats *st, size_t i, size_t t
   if (!f->frame) {
     OB_LIT(ob, "  keyfile");
   } else if (times == 1) {
-    OB_LIT(ob, "  frame ");
+    OB_LIT(ob, "  ");
+    if (o->opt->merge) {   /* "a.pcap:frame 3", as the finding texts name frames */
+      ob_str(ob, an_capture_name(o->opt, f->capture));
+      ob_char(ob, ':');
+    }
+    OB_LIT(ob, "frame ");
     ob_u64(ob, f->frame);
   } else {
     OB_LIT(ob, "  frames ");
-    write_frame_ranges(ob, st, i);
+    write_frame_ranges(o, st, i);
   }
   OB_LIT(ob, ": ");
   colored(ob, o->opt->color ? COLOR_FINDING : NULL, nta_finding_name(f->kind));

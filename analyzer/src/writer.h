@@ -82,6 +82,9 @@ void an_text_end(an_out *o, const an_total *t);
  * this says why in plain words. */
 const char *an_packet_reason(const an_out *o, const an_record *rec, char *tmp, size_t len);
 
+/* The capture an observation's or finding's `capture` index names (--merge). */
+const char *an_capture_name(const an_options *opt, uint32_t capture);
+
 /* ---- the per-packet field table (fields.c) ---- */
 
 typedef enum {

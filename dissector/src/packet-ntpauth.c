@@ -331,6 +331,7 @@ static void observe_exchange(packet_info *pinfo, const cap_datagram *dg, const n
     return;
   }
   obs.frame = pinfo->num;
+  obs.capture = 0;   /* Wireshark shows one capture at a time */
   obs.time_sec = (int64_t)pinfo->abs_ts.secs;
   obs.time_nsec = (uint32_t)pinfo->abs_ts.nsecs;
   nta_observation_set_packet(&obs, pkt, vr);

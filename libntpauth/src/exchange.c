@@ -32,6 +32,8 @@ typedef struct {
   uint64_t frame;
   int64_t time_sec;
   uint32_t time_nsec;
+  uint32_t capture;         /* of frame; answer_frame's is answer_capture */
+  uint32_t answer_capture;
   uint32_t key_id;
   uint32_t tag;             /* low 32 bits of the key hash */
   bool has_mac;             /* a key ID + digest trailer (any verdict) */
@@ -82,6 +84,8 @@ struct nta_exchange {
   size_t index_mask;
   key_usage keys[KEY_TABLE_SIZE];
   size_t keys_used;
+  const char *const *capture_names;   /* several captures as one stream: frames say whose */
+  size_t n_capture_names;
 };
 
 const char *nta_finding_name(nta_finding_kind k) {
@@ -299,21 +303,45 @@ static void hosts_format(const host_addr *list, uint8_t n, char *out, size_t out
 
 /* ---- findings ----------------------------------------------------------------------------- */
 
-static nta_finding *finding_add(nta_exchange_result *out, nta_finding_kind kind, uint64_t frame,
-                                uint64_t related, uint32_t key_id) {
+void nta_exchange_name_captures(nta_exchange *ex, const char *const *names, size_t n) {
+  if (!ex) return;
+  ex->capture_names = names;
+  ex->n_capture_names = names ? n : 0;
+}
+
+/* "frame N", or "NAME:frame N" when the table observes several named captures. */
+typedef struct {
+  char s[96];
+} frame_ref;
+
+static frame_ref frame_name(const nta_exchange *ex, uint32_t capture, uint64_t frame) {
+  frame_ref r;
+  if (capture < ex->n_capture_names && ex->capture_names[capture])
+    snprintf(r.s, sizeof r.s, "%.60s:frame %" PRIu64, ex->capture_names[capture], frame);
+  else
+    snprintf(r.s, sizeof r.s, "frame %" PRIu64, frame);
+  return r;
+}
+
+static nta_finding *finding_add(nta_exchange_result *out, nta_finding_kind kind,
+                                const nta_observation *obs, uint64_t related,
+                                uint32_t related_capture, uint32_t key_id) {
   if (out->n_findings >= NTA_MAX_FINDINGS_PER_PACKET) return NULL;
   nta_finding *f = &out->findings[out->n_findings++];
   f->kind = kind;
-  f->frame = frame;
+  f->frame = obs->frame;
+  f->capture = obs->capture;
   f->related_frame = related;
+  f->related_capture = related ? related_capture : 0;
   f->key_id = key_id;
   f->text[0] = '\0';
   return f;
 }
 
-#define FINDING(out, kind, frame, related, key, ...)                                    \
+/* A finding on obs's frame; `related` (0 = none) is a frame of capture `rcap`. */
+#define FINDING(out, kind, obs, related, rcap, key, ...)                                   \
   do {                                                                                     \
-    nta_finding *f_ = finding_add((out), (kind), (frame), (related), (key));               \
+    nta_finding *f_ = finding_add((out), (kind), (obs), (related), (rcap), (key));         \
     if (f_) snprintf(f_->text, sizeof f_->text, __VA_ARGS__);                              \
   } while (0)
 
@@ -367,14 +395,49 @@ static bool damage_seen(const nta_exchange *ex, const nta_endpoint *src, const n
   return false;
 }
 
+bool nta_exchange_timing(int64_t t1_sec, uint32_t t1_nsec, const nta_observation *reply,
+                         double *offset, double *delay) {
+  char kiss[5];
+  if (reply->rec_ts == 0 || reply->xmt_ts == 0 || nta_kiss_code(reply->stratum, reply->refid, kiss))
+    return false;   /* a KoD's receive/transmit timestamps are undefined */
+  uint64_t t1 = nta_ts_from_unix(t1_sec, t1_nsec);
+  uint64_t t4 = nta_ts_from_unix(reply->time_sec, reply->time_nsec);
+  double d21 = ts_diff(reply->rec_ts, t1), d34 = ts_diff(reply->xmt_ts, t4);
+  *offset = (d21 + d34) / 2.0;
+  *delay = ts_diff(t4, t1) - ts_diff(reply->xmt_ts, reply->rec_ts);
+  return true;
+}
+
+/* What a matched reply says about its request: crypto-NAK, downgrade, another key. */
+static void reply_findings(const nta_exchange *ex, const nta_observation *obs,
+                           const pair_entry *req, nta_exchange_result *out) {
+  /* The request's name is formatted only for a finding: most replies have none. */
+#define REQUEST_NAME frame_name(ex, req->capture, req->frame).s
+  if (obs->verdict == NTA_V_CRYPTO_NAK) {
+    if (req->has_mac)
+      FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs, req->frame, req->capture, req->key_id,
+              "request in %s (key %" PRIu32 ") answered by a crypto-NAK", REQUEST_NAME,
+              req->key_id);
+    else
+      FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs, req->frame, req->capture, 0,
+              "request in %s answered by a crypto-NAK", REQUEST_NAME);
+  } else if (req->has_mac && obs->verdict == NTA_V_NO_AUTH) {
+    FINDING(out, NTA_F_DOWNGRADE, obs, req->frame, req->capture, req->key_id,
+            "request in %s was authenticated with key %" PRIu32 ", the reply has no MAC",
+            REQUEST_NAME, req->key_id);
+  } else if (req->has_mac && verdict_has_mac(obs) && obs->key_id != req->key_id) {
+    FINDING(out, NTA_F_KEY_MISMATCH, obs, req->frame, req->capture, obs->key_id,
+            "reply signed with key %" PRIu32 ", its request in %s used key %" PRIu32,
+            obs->key_id, REQUEST_NAME, req->key_id);
+  }
+#undef REQUEST_NAME
+}
+
 /* `h`: key_hash(dst, src, origin), computed by the caller when the origin is not zero. */
 static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_endpoint *src,
                        const nta_endpoint *dst, uint32_t h, nta_exchange_result *out) {
-  char kiss[5];
-  bool kod = nta_kiss_code(obs->stratum, obs->refid, kiss);
-
   if (obs->org_ts == 0) {
-    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, obs->has_key_id ? obs->key_id : 0,
+    FINDING(out, NTA_F_UNSOLICITED, obs, 0, 0, obs->has_key_id ? obs->key_id : 0,
             "reply with a zero origin timestamp answers no request (possible spoofing)");
     return;
   }
@@ -382,51 +445,30 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
   if (!req && damage_seen(ex, dst, src, obs->time_sec))
     return;   /* its request may be a datagram that could not be read: claim nothing */
   if (!req) {
-    FINDING(out, NTA_F_UNSOLICITED, obs->frame, 0, obs->has_key_id ? obs->key_id : 0,
+    FINDING(out, NTA_F_UNSOLICITED, obs, 0, 0, obs->has_key_id ? obs->key_id : 0,
             "reply origin %08" PRIx32 ".%08" PRIx32 " matches no request seen (possible spoofing)",
             (uint32_t)(obs->org_ts >> 32), (uint32_t)obs->org_ts);
     return;
   }
   out->matched = true;
   out->request_frame = req->frame;
+  out->request_capture = req->capture;
   /* The same answer twice: a replayed reply (a second genuine answer has a new transmit time). */
   if (req->answered && req->answer_xmt == obs->xmt_ts) {
-    FINDING(out, NTA_F_REPLAY, obs->frame, req->answer_frame, obs->has_key_id ? obs->key_id : 0,
-            "reply transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in frame %" PRIu64,
-            (uint32_t)(obs->xmt_ts >> 32), (uint32_t)obs->xmt_ts, req->answer_frame);
+    FINDING(out, NTA_F_REPLAY, obs, req->answer_frame, req->answer_capture,
+            obs->has_key_id ? obs->key_id : 0,
+            "reply transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in %s",
+            (uint32_t)(obs->xmt_ts >> 32), (uint32_t)obs->xmt_ts,
+            frame_name(ex, req->answer_capture, req->answer_frame).s);
   } else if (!req->answered) {
     req->answered = true;
     req->answer_xmt = obs->xmt_ts;
     req->answer_frame = obs->frame;
+    req->answer_capture = obs->capture;
   }
-
-  bool reply_mac = verdict_has_mac(obs);
-  if (obs->verdict == NTA_V_CRYPTO_NAK) {
-    if (req->has_mac)
-      FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs->frame, req->frame, req->key_id,
-              "request in frame %" PRIu64 " (key %" PRIu32 ") answered by a crypto-NAK",
-              req->frame, req->key_id);
-    else
-      FINDING(out, NTA_F_CRYPTO_NAK_REPLY, obs->frame, req->frame, 0,
-              "request in frame %" PRIu64 " answered by a crypto-NAK", req->frame);
-  } else if (req->has_mac && obs->verdict == NTA_V_NO_AUTH) {
-    FINDING(out, NTA_F_DOWNGRADE, obs->frame, req->frame, req->key_id,
-            "request in frame %" PRIu64 " was authenticated with key %" PRIu32
-            ", the reply has no MAC", req->frame, req->key_id);
-  } else if (req->has_mac && reply_mac && obs->key_id != req->key_id) {
-    FINDING(out, NTA_F_KEY_MISMATCH, obs->frame, req->frame, obs->key_id,
-            "reply signed with key %" PRIu32 ", its request in frame %" PRIu64
-            " used key %" PRIu32, obs->key_id, req->frame, req->key_id);
-  }
-
-  /* Timing; a KoD's receive/transmit timestamps are undefined. */
-  if (!kod && obs->rec_ts != 0 && obs->xmt_ts != 0) {
-    uint64_t t1 = nta_ts_from_unix(req->time_sec, req->time_nsec);
-    uint64_t t4 = nta_ts_from_unix(obs->time_sec, obs->time_nsec);
-    double d21 = ts_diff(obs->rec_ts, t1), d34 = ts_diff(obs->xmt_ts, t4);
+  reply_findings(ex, obs, req, out);
+  if (nta_exchange_timing(req->time_sec, req->time_nsec, obs, &out->offset, &out->delay)) {
     out->has_timing = true;
-    out->offset = (d21 + d34) / 2.0;
-    out->delay = ts_diff(t4, t1) - ts_diff(obs->xmt_ts, obs->rec_ts);
     out->timing_trusted = req->verified && obs->verdict == NTA_V_GOOD;
   }
 }
@@ -448,7 +490,7 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
   if (!u) return;
   if (md5 && !u->md5_reported) {
     u->md5_reported = true;
-    FINDING(out, NTA_F_MD5, obs->frame, 0, obs->key_id,
+    FINDING(out, NTA_F_MD5, obs, 0, 0, obs->key_id,
             "key %" PRIu32 " uses MD5 (deprecated by RFC 8573; trust only SHA1 or better)",
             obs->key_id);
   }
@@ -458,14 +500,14 @@ static void note_key_usage(nta_exchange *ex, const nta_observation *obs, const n
     if (host_note(u->clients, &u->n_clients, src)) {
       u->clients_reported = true;
       hosts_format(u->clients, u->n_clients, hosts, sizeof hosts);
-      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, obs->key_id,
+      FINDING(out, NTA_F_SHARED_KEY, obs, 0, 0, obs->key_id,
               "key %" PRIu32 " used by several clients: %s", obs->key_id, hosts);
     }
   } else if (mode == NTA_MODE_SERVER && !u->servers_reported) {
     if (host_note(u->servers, &u->n_servers, src)) {
       u->servers_reported = true;
       hosts_format(u->servers, u->n_servers, hosts, sizeof hosts);
-      FINDING(out, NTA_F_SHARED_KEY, obs->frame, 0, obs->key_id,
+      FINDING(out, NTA_F_SHARED_KEY, obs, 0, 0, obs->key_id,
               "key %" PRIu32 " used by several servers: %s", obs->key_id, hosts);
     }
   }
@@ -502,7 +544,7 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
   char kiss[5];
   if (obs->mode != NTA_MODE_CLIENT && obs->mode != NTA_MODE_ACTIVE &&
       nta_kiss_code(obs->stratum, obs->refid, kiss))
-    FINDING(out, NTA_F_KOD, obs->frame, out->matched ? out->request_frame : 0,
+    FINDING(out, NTA_F_KOD, obs, out->matched ? out->request_frame : 0, out->request_capture,
             obs->has_key_id ? obs->key_id : 0, "Kiss-o'-Death %s", kiss);
 
   /* Remember requests by transmit timestamp: for pairing, and the same key again is a replay.
@@ -510,12 +552,15 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
   if (is_request_mode(obs->mode) && obs->xmt_ts != 0) {
     pair_entry *seen = table_find(ex, &src, &dst, obs->xmt_ts, h);
     if (seen) {
-      FINDING(out, NTA_F_REPLAY, obs->frame, seen->frame, obs->has_key_id ? obs->key_id : 0,
-              "transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in frame %" PRIu64,
-              (uint32_t)(obs->xmt_ts >> 32), (uint32_t)obs->xmt_ts, seen->frame);
+      FINDING(out, NTA_F_REPLAY, obs, seen->frame, seen->capture,
+              obs->has_key_id ? obs->key_id : 0,
+              "transmit timestamp %08" PRIx32 ".%08" PRIx32 " already sent in %s",
+              (uint32_t)(obs->xmt_ts >> 32), (uint32_t)obs->xmt_ts,
+              frame_name(ex, seen->capture, seen->frame).s);
     } else {
       pair_entry e = {
         .src = src, .dst = dst, .xmt = obs->xmt_ts, .tag = h, .frame = obs->frame,
+        .capture = obs->capture,
         .time_sec = obs->time_sec, .time_nsec = obs->time_nsec,
         .key_id = obs->has_key_id ? obs->key_id : 0, .has_mac = verdict_has_mac(obs),
         .verified = obs->verdict == NTA_V_GOOD,
@@ -525,6 +570,20 @@ void nta_exchange_observe(nta_exchange *ex, const nta_observation *obs, nta_exch
   }
 
   note_key_usage(ex, obs, &src, out);
+}
+
+void nta_exchange_seen_again(nta_exchange *ex, const nta_observation *obs) {
+  if (!ex || !obs || !obs->header_ok || !is_request_mode(obs->mode) || obs->xmt_ts == 0)
+    return;
+  nta_endpoint src, dst;
+  endpoint_canon(&src, &obs->src);
+  endpoint_canon(&dst, &obs->dst);
+  pair_entry *e = table_find(ex, &src, &dst, obs->xmt_ts, key_hash(&src, &dst, obs->xmt_ts));
+  if (!e || e->answered) return;
+  e->frame = obs->frame;
+  e->capture = obs->capture;
+  e->time_sec = obs->time_sec;
+  e->time_nsec = obs->time_nsec;
 }
 
 void nta_observation_set_packet(nta_observation *obs, const nta_packet *p,

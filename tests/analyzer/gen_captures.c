@@ -302,6 +302,39 @@ static void gen_merge(void) {
   write_raw("merge-server.pcap", server, 2, false);
 }
 
+/* Findings on a merged timeline name their capture. Both ends see: request A (key 2) and the
+ * crypto-NAK answering it; request B with MD5 (key 1) and its reply; request C. Only the server
+ * sees C's reply (lost on the way back: timed against the server's sighting of C). Each capture
+ * alone has a reply with a zero origin (unsolicited: one finding line naming both frames). */
+static void gen_merge_findings(void) {
+  pkt c[6], s[7];
+  s[0] = c[0] = request("192.0.2.1", 40301, "192.0.2.100", 4, 0, 2, 20);
+  at(&s[0], 5);
+  s[1] = c[1] = reply(&c[0], 0, 0);
+  c[1].len = s[1].len = nta_append_crypto_nak(c[1].payload, c[1].len, sizeof c[1].payload);
+  memcpy(s[1].payload, c[1].payload, c[1].len);
+  at(&s[1], 6);
+  at(&c[1], 12);
+  s[2] = c[2] = request("192.0.2.1", 40302, "192.0.2.100", 4, 100, 1, 16);
+  at(&s[2], 105);
+  s[3] = c[3] = reply(&c[2], 1, 16);
+  at(&s[3], 106);
+  at(&c[3], 112);
+  s[4] = c[4] = request("192.0.2.1", 40303, "192.0.2.100", 4, 200, 2, 20);
+  at(&s[4], 205);
+  s[5] = reply(&c[4], 2, 20);
+  at(&s[5], 206);
+  c[5] = reply(&c[4], 0, 0);
+  memset(c[5].payload + 24, 0, 8);
+  at(&c[5], 300);
+  s[6] = reply(&c[4], 0, 0);
+  memset(s[6].payload + 24, 0, 8);
+  s[6].payload[2] = 7;   /* another poll value: other bytes than the client's */
+  at(&s[6], 310);
+  write_raw("mergef-client.pcap", c, N_OF(c), false);
+  write_raw("mergef-server.pcap", s, N_OF(s), false);
+}
+
 /* UDP that is not NTP (DNS), to show what a capture without NTP says. */
 static void gen_no_ntp(void) {
   pkt p = request("192.0.2.1", 40200, "192.0.2.53", 4, 0, 0, 0);
@@ -613,6 +646,7 @@ int main(int argc, char **argv) {
   }
   gen_verdicts();
   gen_merge();
+  gen_merge_findings();
   gen_no_ntp();
   gen_findings();
   gen_links();

@@ -114,6 +114,55 @@ static void test_pair_good_and_timing(void) {
   nta_exchange_destroy(ex);
 }
 
+/* Two named captures as one stream: finding texts name the capture, the request's entry moves
+ * to its latest sighting, and the reply is timed against that one. */
+static void test_several_captures(void) {
+  static const char *const names[] = { "client.pcap", "server.pcap" };
+  nta_exchange *ex = nta_exchange_create(64, 60);
+  nta_exchange_name_captures(ex, names, 2);
+  nta_exchange_result r;
+  fake_packet q, q2, a;
+  uint64_t t1 = ntp_ts(4000, 0);
+  fake(&q, 1, 4000, NTA_MODE_CLIENT, 1, 40000, 2, 123, 0, t1, NTA_V_GOOD, 11, "SHA1");
+  observe(ex, &q, &r);
+  /* The same request at the server's capture point 5 ms later (frame 7 there). */
+  q2 = q;
+  q2.obs.frame = 7;
+  q2.obs.capture = 1;
+  q2.obs.time_nsec = 5000000;
+  nta_observation_set_packet(&q2.obs, &q2.pkt, &q2.vr);
+  nta_exchange_seen_again(ex, &q2.obs);
+  /* The crypto-NAK the server sent 1 ms later, first seen there (frame 8). */
+  fake(&a, 8, 4000, NTA_MODE_SERVER, 2, 123, 1, 40000, t1, ntp_ts(4000, 0), NTA_V_CRYPTO_NAK, 0,
+       NULL);
+  a.obs.capture = 1;
+  a.obs.time_nsec = 6000000;
+  a.pkt.rec_ts = ntp_ts(4000, 0) + (uint64_t)(0.0052 * 4294967296.0);
+  a.pkt.xmt_ts = ntp_ts(4000, 0) + (uint64_t)(0.0058 * 4294967296.0);
+  observe(ex, &a, &r);
+  g_assert_true(r.matched);
+  g_assert_cmpuint(r.request_frame, ==, 7);
+  g_assert_cmpuint(r.request_capture, ==, 1);
+  g_assert_true(r.has_timing);
+  /* T1 = .005, T2 = .0052, T3 = .0058, T4 = .006: delay 0.0004, offset 0 */
+  g_assert_cmpfloat_with_epsilon(r.delay, 0.0004, 1e-6);
+  g_assert_cmpfloat_with_epsilon(r.offset, 0.0, 1e-6);
+  const nta_finding *f = find_kind(&r, NTA_F_CRYPTO_NAK_REPLY);
+  g_assert_nonnull(f);
+  g_assert_cmpuint(f->capture, ==, 1);
+  g_assert_cmpuint(f->related_frame, ==, 7);
+  g_assert_cmpuint(f->related_capture, ==, 1);
+  g_assert_cmpstr(f->text, ==, "request in server.pcap:frame 7 (key 11) answered by a crypto-NAK");
+  /* The same helper the pairing uses; a KoD has no timing. */
+  double off, del;
+  g_assert_true(nta_exchange_timing(4000, 5000000, &a.obs, &off, &del));
+  g_assert_cmpfloat_with_epsilon(del, 0.0004, 1e-6);
+  a.obs.stratum = 0;
+  a.obs.refid = 0x52415445;   /* "RATE" */
+  g_assert_false(nta_exchange_timing(4000, 5000000, &a.obs, &off, &del));
+  nta_exchange_destroy(ex);
+}
+
 static void test_timing_untrusted(void) {
   nta_exchange *ex = nta_exchange_create(64, 60);
   nta_exchange_result r;
@@ -449,6 +498,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/exchange/shared_key", test_shared_key);
   g_test_add_func("/exchange/weak_keys", test_weak_keys);
   g_test_add_func("/exchange/bounded", test_bounded);
+  g_test_add_func("/exchange/several_captures", test_several_captures);
   g_test_add_func("/exchange/ignored", test_ignored);
   g_test_add_func("/exchange/extreme_times", test_extreme_times);
   return g_test_run();

@@ -19,6 +19,8 @@
  * builds them from elsewhere needs no parsed packet or verify result. */
 typedef struct {
   uint64_t frame;        /* 1-based frame number */
+  uint32_t capture;      /* which capture the frame is in, when packets of several captures
+                            are observed together (see nta_exchange_name_captures); else 0 */
   int64_t time_sec;      /* capture time, Unix */
   uint32_t time_nsec;
   nta_endpoint src, dst;
@@ -66,6 +68,7 @@ typedef struct {
   nta_finding_kind kind;
   uint64_t frame;          /* frame it was found on (0 for keyfile audits) */
   uint64_t related_frame;  /* e.g. the request frame; 0 if none */
+  uint32_t capture, related_capture;   /* the observations' `capture` of those frames */
   uint32_t key_id;
   char text[NTA_REASON_MAX];
 } nta_finding;
@@ -81,6 +84,7 @@ typedef struct {
   bool is_reply;           /* mode 2 or 4 (answer to mode 1 / 3) */
   bool matched;            /* a reply that matched a request */
   uint64_t request_frame;  /* for a matched reply */
+  uint32_t request_capture;   /* the request's `capture` */
   bool has_timing;
   double offset, delay;    /* seconds, for a matched reply (client clock vs server) */
   bool timing_trusted;     /* both directions verified good */
@@ -92,6 +96,22 @@ typedef struct nta_exchange nta_exchange;
 
 nta_exchange *nta_exchange_create(size_t max_entries, uint32_t max_age_sec);
 void nta_exchange_destroy(nta_exchange *ex);
+
+/* Packets of several captures observed as one stream: `names[capture]` (n of them, kept by
+ * the caller for the table's lifetime) names the capture in finding texts ("a.pcap:frame 3"
+ * instead of "frame 3"). Without names (the default) frames are numbers alone. */
+void nta_exchange_name_captures(nta_exchange *ex, const char *const *names, size_t n);
+
+/* The same request seen again at another capture point (not a new packet, not a replay): its
+ * entry now names this sighting (frame, capture, time), so that the reply, which the server
+ * sends after its own capture point saw the request, is paired and timed within one capture. */
+void nta_exchange_seen_again(nta_exchange *ex, const nta_observation *obs);
+
+/* Offset and delay of a reply (its receive/transmit timestamps and capture time T4) to a
+ * request captured at T1 = (t1_sec, t1_nsec), as in nta_exchange_result. False when the reply
+ * has no usable timing (a KoD, or a zero receive/transmit timestamp). */
+bool nta_exchange_timing(int64_t t1_sec, uint32_t t1_nsec, const nta_observation *reply,
+                         double *offset, double *delay);
 
 /* Feed packets in capture order. Fills `out`. Shared-key and MD5 findings are reported once per
  * key (the first time they become true). Replay: a request whose (client, server, transmit

@@ -6,13 +6,19 @@
  * (nta_ntske_parse) and walks its records (nta_ntske_record_at); record, protocol, AEAD and
  * error names are the core's too. A message split over several TLS records is put together by
  * the TLS dissector's reassembly (we ask for one more segment). The cookies of a response go to
- * the NTS tracker, so a later request can say which NTS-KE frame delivered its cookie. */
+ * the NTS tracker with the connection's session (found by its client random), so a later
+ * request can say which NTS-KE frame delivered its cookie, and a request with such a cookie
+ * that does not verify is bad_mac for that session. */
 #define WS_LOG_DOMAIN "ntpauth"
 
 #include "ntpauth-ke.h"
 
+#include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/dissectors/packet-tls.h>
+#ifdef NTPAUTH_TLS_UTILS
+#include <epan/dissectors/packet-tls-utils.h>
+#endif
 
 #include "ntpauth-nts.h"
 #include "ntpauth/ntske.h"
@@ -25,6 +31,7 @@ static dissector_handle_t ke_handle;
 static int hf_ke_response = -1;
 static int hf_ke_summary = -1;
 static int hf_ke_cookies = -1;
+static int hf_ke_session = -1;
 static int hf_ke_record = -1;
 static int hf_ke_critical = -1;
 static int hf_ke_type = -1;
@@ -56,6 +63,24 @@ static void fmt_aead(gchar *s, guint32 v) {
 }
 static void fmt_error(gchar *s, guint32 v) {
   snprintf(s, ITEM_LABEL_LENGTH, "%s (%u)", nta_ntske_error_name((uint16_t)v), v);
+}
+
+/* The NTS session of this connection, -1 when unknown: the client random of the TLS
+ * dissector's state for the conversation (Wireshark 4.0 has no call that returns it; the
+ * structure is in its installed packet-tls-utils.h), looked up among the key log's sessions. */
+static int connection_session(packet_info *pinfo) {
+#ifndef NTPAUTH_TLS_UTILS
+  (void)pinfo;
+  return -1;
+#else
+  int proto_tls = proto_get_id_by_filter_name("tls");
+  conversation_t *conv = proto_tls >= 0 ? find_conversation_pinfo(pinfo, 0) : NULL;
+  const SslDecryptSession *ssl = conv ? conversation_get_proto_data(conv, proto_tls) : NULL;
+  if (!ssl || !(ssl->state & SSL_CLIENT_RANDOM) || !ssl->client_random.data ||
+      ssl->client_random.data_len != NTA_TLS_RANDOM_LEN)
+    return -1;
+  return ntpauth_nts_session_of_random(ssl->client_random.data);
+#endif
 }
 
 /* The server's side: the NTS-KE port, else (Decode As on another port) the lower port. */
@@ -165,6 +190,12 @@ static size_t dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
     pi = proto_tree_add_uint(mt, hf_ke_cookies, tvb, (gint)off, 0, m.n_cookies);
     proto_item_set_generated(pi);
   }
+  int session = connection_session(pinfo);
+  if (session >= 0) {
+    pi = proto_tree_add_string(mt, hf_ke_session, tvb, (gint)off, 0,
+                               ntpauth_nts_session_name(session));
+    proto_item_set_generated(pi);
+  }
   size_t bad_off = st == NTA_ERR_PARSE ? malformed_record(buf, off, len) : SIZE_MAX;
   proto_item *bad = add_records(mt, pinfo, tvb, buf, off, off + used, bad_off);
   if (st == NTA_ERR_PARSE)
@@ -172,7 +203,7 @@ static size_t dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
   else if (st == NTA_ERR_RANGE)
     expert_add_info(pinfo, ti, &ei_ke_incomplete);
   if (st == NTA_OK && response && m.n_cookies_kept)
-    ntpauth_nts_ke_cookies(pinfo, buf + off, &m);
+    ntpauth_nts_ke_cookies(pinfo, buf + off, &m, session);
   return used;
 }
 
@@ -202,6 +233,9 @@ void ntpauth_ke_register(void) {
         "The message in one line", HFILL } },
     { &hf_ke_cookies, { "Cookies", "ntpauth.ke.cookies", FT_UINT16, BASE_DEC, NULL, 0x0,
         "New Cookie for NTPv4 records in the message", HFILL } },
+    { &hf_ke_session, { "NTS session", "ntpauth.ke.session", FT_STRING, BASE_NONE, NULL, 0x0,
+        "The key log session of this connection (tls:<client random>), as in ntpauth.nts_session",
+        HFILL } },
     { &hf_ke_record, { "Record", "ntpauth.ke.record", FT_NONE, BASE_NONE, NULL, 0x0,
         NULL, HFILL } },
     { &hf_ke_critical, { "Critical", "ntpauth.ke.critical", FT_BOOLEAN, 16, NULL, 0x8000,

@@ -144,7 +144,18 @@ const nta_nts_info *ntpauth_nts_apply(packet_info *pinfo, const nta_packet *pkt,
   return info;
 }
 
-void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_ntske_msg *m) {
+int ntpauth_nts_session_of_random(const guint8 *client_random) {
+  return store ? nta_nts_store_find_random(store, client_random) : -1;
+}
+
+const char *ntpauth_nts_session_name(int session) {
+  const nta_nts_session *s = store && session >= 0 ? nta_nts_store_session(store, (size_t)session)
+                                                   : NULL;
+  return s ? s->name : "";
+}
+
+void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_ntske_msg *m,
+                            int session) {
   if (PINFO_FD_VISITED(pinfo) || !tracker) return;
   const uint8_t *c[NTA_NTS_MAX_COOKIES];
   uint16_t l[NTA_NTS_MAX_COOKIES];
@@ -152,9 +163,7 @@ void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_nts
     c[i] = msg + m->cookies[i].off;
     l[i] = (uint16_t)m->cookies[i].len;
   }
-  /* The session is not known here (the TLS dissector keeps the client random to itself); the
-   * requests that use these cookies are verified against every session anyway. */
-  nta_nts_tracker_ke_cookies(tracker, pinfo->num, -1, c, l, m->n_cookies_kept);
+  nta_nts_tracker_ke_cookies(tracker, pinfo->num, session, c, l, m->n_cookies_kept);
 }
 
 static const char *cookie_source_name(nta_cookie_source s) {

@@ -24,9 +24,14 @@ void ntpauth_nts_shutdown(void);
  * information, or NULL for packets that are not NTS. */
 const nta_nts_info *ntpauth_nts_apply(packet_info *pinfo, const nta_packet *pkt,
                                       const guint8 *bytes, guint len, nta_verify_result *vr);
+/* The key store's session of a TLS client random (32 bytes), -1 none; a session's name. */
+int ntpauth_nts_session_of_random(const guint8 *client_random);
+const char *ntpauth_nts_session_name(int session);
 /* The cookies of a complete NTS-KE response (msg: its bytes) in this frame, for the tracker
- * (first pass only): later requests name the frame that delivered their cookie. */
-void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_ntske_msg *m);
+ * (first pass only): later requests name the frame that delivered their cookie. `session`: the
+ * connection's session, -1 when unknown. */
+void ntpauth_nts_ke_cookies(packet_info *pinfo, const guint8 *msg, const nta_ntske_msg *m,
+                            int session);
 /* The NTS items under the ntpauth tree. */
 void ntpauth_nts_add_items(proto_tree *at, packet_info *pinfo, tvbuff_t *tvb,
                            const nta_nts_info *info);

@@ -137,17 +137,22 @@ done
 
 # NTS-KE records, decrypted by Wireshark's TLS dissector with tls.keylog_file: per connection a
 # request and a response, both offering/choosing next protocol NTPv4 (0) and AES-SIV-CMAC-256
-# (15); the response's cookies are counted, and the first request links its cookie to it.
+# (15); the response's cookies are counted, each connection names the session its NTP packets
+# verify with, and the first request links its cookie to it.
 ke=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" -o "tls.keylog_file:$data/keylog.txt" \
      -Y ntpauth.ke -T fields -E 'separator=|' -E occurrence=a -E aggregator=, -e frame.number \
      -e ntpauth.ke.response -e ntpauth.ke.next_protocol -e ntpauth.ke.aead -e ntpauth.ke.cookies \
-     -e ntpauth.ke.cookie 2>"$home/tshark.err")
-echo "$ke" | awk -F'|' '{printf "-- NTS-KE frame %s: response %s, next protocol %s, AEAD %s, %s cookies\n", $1, $2, $3, $4, $5}'
+     -e ntpauth.ke.cookie -e ntpauth.ke.session 2>"$home/tshark.err")
+echo "$ke" | awk -F'|' '{printf "-- NTS-KE frame %s: response %s, next protocol %s, AEAD %s, %s cookies, session %s\n", $1, $2, $3, $4, $5, $7}'
 want_ke=$(printf '0 0 15\n1 0 15\n0 0 15\n1 0 15')
 [ "$(echo "$ke" | awk -F'|' '{print $2, $3, $4}')" = "$want_ke" ] ||
   fail "NTS-KE records: want request/response x2 with next protocol 0 and AEAD 15, got: $ke ($(cat "$home/tshark.err"))"
 echo "$ke" | awk -F'|' '$2 == 1 {n = split($6, c, ","); if ($5 != n || n < 1) bad = 1} END {exit bad}' ||
   fail "NTS-KE responses: the cookie count differs from the cookies shown: $ke"
+ke_sessions=$(echo "$ke" | awk -F'|' '{print $7}' | uniq | tr '\n' ' ')
+kl_sessions=$(echo "$out_kl" | awk '$2 == "good" {print $3}' | uniq | tr '\n' ' ')
+[ "$ke_sessions" = "$kl_sessions" ] ||
+  fail "NTS-KE connections' sessions '$ke_sessions' are not the NTP packets' '$kl_sessions'"
 ke_resp=$(echo "$ke" | awk -F'|' '$2 == 1 {print $1; exit}')
 first=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" -o "tls.keylog_file:$data/keylog.txt" \
         -Y 'ntp.flags.mode == 3' -c 100 -T fields -e ntpauth.nts.cookie_from 2>/dev/null | head -1)
@@ -228,6 +233,11 @@ out_flip=$(fields flipped.pcap "${kl[@]}")
 nbad=$(echo "$out_flip" | awk '$2 == "bad_mac"' | wc -l)
 [ "$nbad" = 2 ] || fail "flipped bits: $nbad bad_mac, want 2: $(echo "$out_flip" | counts)"
 echo "-- flipped bits: $(echo "$out_flip" | counts)"
+# The same through tls.keylog_file: the flipped request's cookie came from the decrypted NTS-KE,
+# whose session (by its client random) makes it bad_mac too.
+out_flip_tls=$(fields flipped.pcap -o "tls.keylog_file:$data/keylog.txt")
+[ "$(echo "$out_flip_tls" | awk '{print $1, $2}')" = "$(echo "$out_flip" | awk '{print $1, $2}')" ] ||
+  fail "flipped bits with tls.keylog_file: $(echo "$out_flip_tls" | counts)"
 
 if [ -n "$analyzer" ]; then
   [ -x "$analyzer" ] || die "analyzer $analyzer not built"

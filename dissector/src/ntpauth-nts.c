@@ -213,8 +213,9 @@ static void add_findings(proto_tree *t, packet_info *pinfo, tvbuff_t *tvb, const
 void ntpauth_nts_add_items(proto_tree *at, packet_info *pinfo, tvbuff_t *tvb,
                            const nta_nts_info *in) {
   if (!in) return;
-  proto_item *ti = proto_tree_add_string(at, hf_nts_session, tvb, 0, 0,
-                                         in->session_name[0] ? in->session_name : "(unknown)");
+  /* No session: the field is empty, as the analyzer's nts_session is null; the tree says so. */
+  proto_item *ti = proto_tree_add_string(at, hf_nts_session, tvb, 0, 0, in->session_name);
+  if (!in->session_name[0]) proto_item_set_text(ti, "NTS session: (unknown)");
   proto_item_set_generated(ti);
   proto_tree *t = proto_item_add_subtree(ti, ett_nts);
   if (in->is_nts && in->verdict == NTA_V_BAD_MAC)

@@ -11,11 +11,12 @@
 # dump holds only the session current at the client's exit) and leaves the others nts; the two
 # sessions get two names; the request after the NAK says the client started a new session;
 # without keys everything is nts; one flipped bit in a request's and a reply's authenticator
-# gives bad_mac; with tls.keylog_file the NTS-KE records of both sessions are shown (next
-# protocol, AEAD, cookies) and the first request names the NTS-KE response that delivered its
-# cookie; records chrony does not send (errors, warnings, server and port negotiation, malformed
-# and incomplete messages) show with their expert infos. With --analyzer, ntpauth-analyze gives the same verdict and session for every
-# frame.
+# gives bad_mac (also through tls.keylog_file). With tls.keylog_file the NTS-KE records of both
+# sessions are shown (next protocol, AEAD, cookies, session) and the first request names the
+# NTS-KE response that delivered its cookie; records chrony does not send (errors, warnings,
+# server and port negotiation, malformed and incomplete messages) show with their expert infos.
+# With --analyzer, ntpauth-analyze gives the same verdict and session for every frame with each
+# set of keys, and names the same frame for each request's cookie.
 set -uo pipefail
 
 plugin= source= analyzer= sample=
@@ -47,36 +48,8 @@ cp -r "$sample/." "$home/data/"
 data=$home/data
 # The same capture with one bit flipped in the first ciphertext byte of the 3rd and 4th NTS
 # packet (a request and its reply).
-python3 - "$data/chrony-nts.pcap" "$data/flipped.pcap" <<'PY' || die "could not write flipped.pcap"
-import struct, sys
-raw = bytearray(open(sys.argv[1], "rb").read())
-off, seen, flipped = 24, 0, []
-while off + 16 <= len(raw):
-    incl = struct.unpack_from("<I", raw, off + 8)[0]
-    pkt = off + 16
-    # Ethernet + IPv4 + UDP port 123 on lo
-    if raw[pkt + 12:pkt + 14] == b"\x08\x00" and raw[pkt + 23] == 17:
-        ihl = (raw[pkt + 14] & 15) * 4
-        udp = pkt + 14 + ihl
-        ntp, end = udp + 8, pkt + incl
-        p = ntp + 48
-        while p + 4 <= end:
-            t, l = struct.unpack_from(">HH", raw, p)
-            if l < 16:
-                break
-            if t == 0x0404:
-                seen += 1
-                if seen in (3, 4):
-                    nlen = struct.unpack_from(">H", raw, p + 4)[0]
-                    raw[p + 8 + ((nlen + 3) & ~3)] ^= 0x01
-                    flipped.append(str(len(flipped)))
-                break
-            p += l
-    off = pkt + incl
-if len(flipped) != 2:
-    sys.exit("fewer than 4 NTS packets")
-open(sys.argv[2], "wb").write(raw)
-PY
+python3 "$source/tests/interop/nts_check.py" flip "$data/chrony-nts.pcap" "$data/flipped.pcap" ||
+  die "could not write flipped.pcap"
 if [ "$(id -u)" = 0 ]; then
   chown -R 65534:65534 "$home"
   as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home")
@@ -119,6 +92,7 @@ out_dump=$(fields chrony-nts.pcap -o "ntpauth.nts_dump:$data/dump1;$data/dump2")
   fail "dumps: verdicts differ from the key log's: $(echo "$out_dump" | counts)"
 echo "-- dumps: $(echo "$out_dump" | counts)"
 
+declare -A out_alone
 # Each dump alone: the good frames are exactly those of one key log session (dump1 the first,
 # dump2 the last), everything else nts.
 first=$(echo "$out_kl" | awk '$2 == "good" {print $3; exit}')
@@ -126,6 +100,7 @@ last=$(echo "$out_kl" | awk '$2 == "good" {s = $3} END {print s}')
 for d in dump1 dump2; do
   want=$first; [ "$d" = dump2 ] && want=$last
   out_one=$(fields chrony-nts.pcap -o "ntpauth.nts_dump:$data/$d")
+  out_alone[$d]=$out_one
   got=$(echo "$out_one" | awk '$2 == "good" {print $1}')
   exp=$(echo "$out_kl" | awk -v s="$want" '$2 == "good" && $3 == s {print $1}')
   [ -n "$exp" ] && [ "$got" = "$exp" ] ||
@@ -239,16 +214,34 @@ out_flip_tls=$(fields flipped.pcap -o "tls.keylog_file:$data/keylog.txt")
 [ "$(echo "$out_flip_tls" | awk '{print $1, $2}')" = "$(echo "$out_flip" | awk '{print $1, $2}')" ] ||
   fail "flipped bits with tls.keylog_file: $(echo "$out_flip_tls" | counts)"
 
+# The analyzer on the same capture with the same keys: the same verdict and session for every
+# frame, and (NTS-KE decrypted from the key log) the same frame for each request's cookie.
+norm() { awk '{print $1, $2, $3}'; }
+agree() {   # LABEL PLUGIN_OUTPUT CAPTURE ANALYZER_OPTIONS...
+  local label=$1 p=$2 f=$3 a; shift 3
+  a=$("$analyzer" --format csv "$@" "$data/$f" 2>/dev/null |
+      python3 -c 'import csv,sys
+for r in csv.DictReader(sys.stdin): print(r["frame"], r["verdict"], r["nts_session"])')
+  [ -n "$a" ] && [ "$(echo "$a" | norm)" = "$(echo "$p" | norm)" ] ||
+    fail "$label: analyzer and plugin differ: $(diff <(echo "$a" | norm) <(echo "$p" | norm) | head -5)"
+}
 if [ -n "$analyzer" ]; then
   [ -x "$analyzer" ] || die "analyzer $analyzer not built"
-  for f in chrony-nts.pcap flipped.pcap; do
-    a=$("$analyzer" --format csv --tls-keylog "$data/keylog.txt" "$data/$f" 2>/dev/null |
-        python3 -c 'import csv,sys
-for r in csv.DictReader(sys.stdin): print(r["frame"], r["verdict"], r["nts_session"])')
-    p=$(fields "$f" "${kl[@]}")
-    [ "$a" = "$p" ] || fail "$f: analyzer and plugin differ: $(diff <(echo "$a") <(echo "$p") | head -5)"
+  agree "key log" "$out_kl" chrony-nts.pcap --tls-keylog "$data/keylog.txt"
+  agree "flipped bits" "$out_flip" flipped.pcap --tls-keylog "$data/keylog.txt"
+  agree "both dumps" "$out_dump" chrony-nts.pcap --nts-dump "$data/dump1" --nts-dump "$data/dump2"
+  for d in dump1 dump2; do
+    agree "$d alone" "${out_alone[$d]}" chrony-nts.pcap --nts-dump "$data/$d"
   done
-  echo "-- analyzer and plugin agree frame for frame"
+  agree "no keys" "$out_none" chrony-nts.pcap
+  a=$("$analyzer" --format csv --tls-keylog "$data/keylog.txt" "$data/chrony-nts.pcap" 2>/dev/null |
+      python3 -c 'import csv,sys
+for r in csv.DictReader(sys.stdin): print(r["frame"], r["nts_cookie_frame"])' | norm)
+  p=$("${as_user[@]}" tshark -r "$data/chrony-nts.pcap" -o "tls.keylog_file:$data/keylog.txt" -Y ntp \
+      -T fields -E separator=' ' -e frame.number -e ntpauth.nts.cookie_from 2>/dev/null | norm)
+  [ -n "$a" ] && [ "$a" = "$p" ] ||
+    fail "cookie provenance: analyzer and plugin differ: $(diff <(echo "$a") <(echo "$p") | head -5)"
+  echo "-- analyzer and plugin agree frame for frame (key log, flipped bits, dumps, no keys, cookies)"
 fi
 [ "$failures" = 0 ] || exit 1
 echo "nts-plugin-test: ok"

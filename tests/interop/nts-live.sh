@@ -4,8 +4,10 @@
 # Records chronyd 4.3 as NTS client and server afresh (record-nts.sh: its own network namespace,
 # daemons with -x and without CAP_SYS_TIME, stopped by PID, about 8 s), checks that the recording
 # has what the checks need (two NTS-KE connections, two exporter secrets, both dumps, an NTS
-# NAK), then runs the plugin's NTS checks (tests/dissector/nts-plugin-test.sh) on it in tshark as
-# nobody. Needs root (network namespace), /opt/ntpauth-peers, tcpdump, openssl and tshark.
+# NAK), then checks it with ntpauth-analyze (nts_check.py: key log, both dumps, each dump alone,
+# no keys, flipped bits, NTS-KE connections) and, when the plugin is built, in tshark as nobody
+# (tests/dissector/nts-plugin-test.sh, which also compares the plugin with the analyzer frame for
+# frame). Needs root (network namespace), /opt/ntpauth-peers, tcpdump, openssl and tshark.
 set -uo pipefail
 
 source= plugin= analyzer=
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
 done
 die() { echo "FAIL: $*" >&2; exit 1; }
 [ -n "$source" ] || die "usage: nts-live.sh --source SRCDIR [--plugin SO] [--analyzer ANALYZE]"
+[ -n "$plugin$analyzer" ] || die "nothing to check: give --plugin and/or --analyzer"
 [ "$(id -u)" = 0 ] || die "needs root for its network namespace"
 for t in tcpdump openssl unshare setpriv; do
   command -v "$t" >/dev/null || die "$t is not installed (scripts/setup --test)"
@@ -43,6 +46,9 @@ echo "-- recorded: $(tshark -r "$rec/chrony-nts.pcap" -Y ntp 2>/dev/null | wc -l
      "$kes NTS-KE connections, $nak NAK"
 
 failures=0
+if [ -n "$analyzer" ]; then
+  python3 "$source/tests/interop/nts_check.py" analyzer "$analyzer" "$rec" || failures=$((failures + 1))
+fi
 if [ -n "$plugin" ]; then
   args=(--plugin "$plugin" --source "$source" --sample "$rec")
   [ -n "$analyzer" ] && args+=(--analyzer "$analyzer")

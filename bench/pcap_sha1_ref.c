@@ -15,6 +15,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <pcap/pcap.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,13 +24,6 @@
 
 #define NTP_HEADER 48
 #define SHA1_TRAILER 24
-
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 /* The key of the keyfile's first line, hex (40 digits) or ASCII. Returns its length, 0 if none. */
 static size_t read_key(const char *path, uint8_t *key, size_t max) {
@@ -42,11 +36,14 @@ static size_t read_key(const char *path, uint8_t *key, size_t max) {
   if (n != 3) return 0;
   size_t len = strlen(text);
   if (len == 40) {
-    for (size_t i = 0; i < 20; i++) {
-      int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-      if (hi < 0 || lo < 0) return 0;
-      key[i] = (uint8_t)(hi << 4 | lo);
+    long got = 0;
+    unsigned char *bin = OPENSSL_hexstr2buf(text, &got);
+    if (!bin || got != 20) {
+      OPENSSL_free(bin);
+      return 0;
     }
+    memcpy(key, bin, 20);
+    OPENSSL_free(bin);
     return 20;
   }
   if (len > max) return 0;

@@ -366,24 +366,37 @@ part_valgrind() {
   [ $rc -eq 0 ] || fail "tshark under valgrind exited $rc"
   grep -q 'ERROR SUMMARY' "$log" || fail "valgrind did not finish (no ERROR SUMMARY)"
   grep -q '^NTP Authentication' "$work/valgrind.out" || fail "the plugin did not run under valgrind"
+  # NTS: the chrony sample with its key log as tls.keylog_file (NTS-KE decrypted by Wireshark and
+  # shown by the plugin, cookies linked) and the dumps.
+  local nts=$home/data/nts log_nts=$work/valgrind-nts.log
+  cp -r "$source/samples/nts" "$nts" && chown -R 65534:65534 "$nts" 2>/dev/null
+  as_user valgrind --error-limit=no --num-callers=30 --leak-check=full --log-file="$home/valgrind-nts.log" \
+    tshark -r "$nts/chrony-nts.pcap" -2 -V -o "tls.keylog_file:$nts/keylog.txt" \
+    -o "ntpauth.nts_dump:$nts/dump1;$nts/dump2" >"$work/valgrind-nts.out" 2>>"$work/valgrind.err"
+  [ $? -eq 0 ] || fail "tshark under valgrind exited non-zero on the NTS sample"
+  cp "$home/valgrind-nts.log" "$log_nts" 2>/dev/null || die "valgrind wrote no NTS log"
+  grep -q '^NTS Key Establishment' "$work/valgrind-nts.out" ||
+    fail "the plugin's NTS-KE part did not run under valgrind"
   # An error (or a definite leak) counts against the plugin when any frame of its stack is in
   # ntpauth.so.
-  python3 - "$log" <<'EOF' || fail "valgrind reports errors in the plugin (see $log)"
+  python3 - "$log" "$log_nts" <<'EOF' || fail "valgrind reports errors in the plugin (see $log)"
 import re, sys
 blocks, cur = [], []
-for line in open(sys.argv[1], errors="replace"):
-    body = re.sub(r"^==\d+==\s?", "", line.rstrip("\n"))
-    if body.strip() == "":
-        if cur: blocks.append(cur); cur = []
-    else:
-        cur.append(body)
-if cur: blocks.append(cur)
+for name in sys.argv[1:]:
+    for line in open(name, errors="replace"):
+        body = re.sub(r"^==\d+==\s?", "", line.rstrip("\n"))
+        if body.strip() == "":
+            if cur: blocks.append(cur); cur = []
+        else:
+            cur.append(body)
+    if cur: blocks.append(cur); cur = []
 kinds = ("Invalid read", "Invalid write", "Conditional jump", "Use of uninitialised",
          "Invalid free", "Mismatched free", "Source and destination overlap", "Syscall param")
 def is_error(first):
     return first.startswith(kinds) or "definitely lost" in first
 bad = [b for b in blocks if is_error(b[0])
-       and any(re.search(r"ntpauth\.so|packet-ntpauth|ntpauth-keys|\bnta_|/libntpauth/", l) for l in b)]
+       and any(re.search(r"ntpauth\.so|packet-ntpauth|ntpauth-keys|ntpauth-nts|ntpauth-ke|\bnta_|/libntpauth/", l)
+               for l in b)]
 total = [b for b in blocks if is_error(b[0])]
 for b in bad[:5]:
     print("\n".join(b), file=sys.stderr)

@@ -19,6 +19,7 @@ typedef struct {
   const uint8_t *data;
   uint32_t caplen;
   uint32_t wirelen;
+  uint64_t frame;         /* its frame number (set by the reader before decoding) */
   bool not_packet;        /* a pcapng block Wireshark numbers as a frame but that holds no packet
                              (custom, systemd journal, sysdig event): counted, not decoded */
 } cap_record;
@@ -88,7 +89,9 @@ typedef struct {
   bool more;
   const uint8_t *data;      /* captured fragment bytes */
   uint32_t caplen, wirelen;
+  uint64_t frame;           /* where it was captured, for the line of an unfinished datagram */
   int64_t ts_sec;
+  uint32_t ts_nsec;
 } cap_fragment;
 
 typedef struct {
@@ -102,6 +105,23 @@ void cap_reasm_destroy(cap_reasm *ra);
 /* Adds a fragment; true when it completed a datagram (then *out is filled). The policy (no
  * timeout, overlaps, fragments past the end) is described in reasm.c. */
 bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out);
+/* A fragment of a datagram that can no longer complete: evicted from the full table, given two
+ * different ends, or still pending at the end of input. Only datagrams whose offset-0 fragment
+ * was seen with a UDP header are reported (the ports say whether it was NTP), one report per
+ * fragment frame. */
+typedef struct {
+  uint64_t frame;
+  int64_t ts_sec;
+  uint32_t ts_nsec;
+  uint8_t family;
+  uint8_t src[16], dst[16];
+  uint16_t sport, dport;
+  char note[112];           /* "IPv4 fragment: datagram never completed (have bytes 0-39 of ?)" */
+} cap_unfinished;
+/* Ends input: every pending datagram is reported. Reports come out in frame order per call. */
+void cap_reasm_finish(cap_reasm *ra);
+/* The next queued report, oldest first; false when none. */
+bool cap_reasm_next_unfinished(cap_reasm *ra, cap_unfinished *out);
 uint64_t cap_reasm_dropped(const cap_reasm *ra);
 uint64_t cap_reasm_invalid(const cap_reasm *ra);
 
@@ -120,5 +140,8 @@ typedef struct {
 /* true when the record carries a UDP datagram on one of the ports (out filled except frame,
  * file). Records that cannot be decoded count in d->undecodable. */
 bool cap_decode(cap_decoder *d, const cap_record *rec, cap_datagram *out);
+/* The next fragment of a datagram that never completed (see cap_reasm_finish) to or from one of
+ * the ports: an unusable datagram whose note (written to `note`) says what arrived. */
+bool cap_decode_unfinished(cap_decoder *d, cap_datagram *out, char *note, size_t note_len);
 
 #endif

@@ -133,6 +133,8 @@ static bool add_fragment(ctx *c, cap_fragment *f, cap_reassembled *res) {
     return false;
   }
   f->ts_sec = c->rec->ts_sec;
+  f->ts_nsec = c->rec->ts_nsec;
+  f->frame = c->rec->frame;
   if (!cap_reasm_add(c->d->reasm, f, res)) return false;
   c->d->reassembled++;
   return true;
@@ -336,6 +338,29 @@ cap_frame_kind cap_decode_frame(uint32_t linktype, const uint8_t *data, uint32_t
                     .wirelen = wirelen < caplen ? caplen : wirelen};
   if (cap_decode(&d, &rec, out)) return CAP_FRAME_DATAGRAM;
   return d.saw_fragment ? CAP_FRAME_FRAGMENT : CAP_FRAME_NONE;
+}
+
+bool cap_decode_unfinished(cap_decoder *d, cap_datagram *out, char *note, size_t note_len) {
+  static const uint8_t nothing[1];
+  cap_unfinished u;
+  while (d->reasm && cap_reasm_next_unfinished(d->reasm, &u)) {
+    if (!port_selected(d, u.sport) && !port_selected(d, u.dport)) continue;
+    memset(out, 0, sizeof *out);
+    out->frame = u.frame;
+    out->ts_sec = u.ts_sec;
+    out->ts_nsec = u.ts_nsec;
+    set_endpoint(&out->src, u.family, u.src);
+    set_endpoint(&out->dst, u.family, u.dst);
+    out->src.port = u.sport;
+    out->dst.port = u.dport;
+    out->payload = nothing;
+    out->proto = IPPROTO_UDP_;
+    out->unusable = true;
+    snprintf(note, note_len, "%s", u.note);
+    out->note = note;
+    return true;
+  }
+  return false;
 }
 
 void cap_note_verdict(const char *note, bool unusable, nta_verify_result *vr) {

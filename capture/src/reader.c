@@ -38,6 +38,7 @@ struct cap_reader {
   bool live_nsec;
 
   volatile sig_atomic_t interrupted;
+  bool ended;               /* input consumed: only reports of unfinished datagrams remain */
   bool failed;
   nta_diag failure;
 
@@ -48,6 +49,7 @@ struct cap_reader {
 
   cap_decoder dec;
   cap_stats stats;
+  char unfinished_note[128];   /* note of the last unfinished-fragment datagram handed out */
 };
 
 cap_reader *cap_reader_create(void) {
@@ -258,18 +260,32 @@ static cap_src_status next_record(cap_reader *r, cap_record *rec) {
   }
 }
 
+/* Fragments of datagrams that can no longer complete come out when that is known: at once after
+ * the frame that made it impossible (an eviction, a second different end), and after the last
+ * record (or before the error that stops reading). Their frame numbers are their own, so these
+ * lines can follow lines of later frames. */
 cap_next_status cap_reader_next(cap_reader *r, cap_datagram *out, nta_diag *err) {
   if (!r || !out) {
     nta_diag_set(err, NTA_ERR_ARG, "invalid argument");
     return CAP_NEXT_ERROR;
   }
-  if (r->failed) return fail(r, err);
   for (;;) {
+    if (cap_decode_unfinished(&r->dec, out, r->unfinished_note, sizeof r->unfinished_note)) {
+      out->file = r->live ? r->live_name : r->cur_name;
+      r->stats.datagrams++;
+      return CAP_NEXT_DATAGRAM;
+    }
+    if (r->failed) return fail(r, err);
+    if (r->ended) return CAP_NEXT_END;
     cap_record rec;
     cap_src_status st = next_record(r, &rec);
-    if (st == CAP_SRC_END) return CAP_NEXT_END;
-    if (st == CAP_SRC_ERROR) return fail(r, err);
-    r->frame++;
+    if (st != CAP_SRC_RECORD) {
+      r->ended = st == CAP_SRC_END;
+      r->failed = st == CAP_SRC_ERROR;
+      cap_reasm_finish(r->dec.reasm);
+      continue;
+    }
+    rec.frame = ++r->frame;
     if (rec.not_packet || !cap_decode(&r->dec, &rec, out)) continue;
     out->frame = r->frame;
     out->ts_sec = rec.ts_sec;

@@ -7,17 +7,34 @@
  *   are pending and the oldest is evicted when the table is full;
  * - overlapping fragments are accepted: where their bytes differ, the bytes of the fragment with
  *   the lower offset stay (an exact duplicate changes nothing);
- * - a fragment reaching past the end that the last fragment set is ignored, and so are bytes
- *   other fragments placed past that end; two last fragments with different ends leave the
- *   datagram incomplete.
- * Coverage is tracked in 8-byte units (fragment offsets are multiples of 8). */
+ * - the first last fragment (MF clear) sets the datagram's end: bytes any fragment places past
+ *   it are dropped (the rest of that fragment counts), and a later last fragment with another
+ *   end is an ordinary fragment.
+ * Coverage is tracked in 8-byte units (fragment offsets are multiples of 8).
+ *
+ * A datagram that can no longer complete (evicted, two different ends, or pending when input
+ * ends) is reported fragment by fragment, so that each of its frames to the NTP port still gets a
+ * line: the frames of every fragment that joined it are kept with the entry, and the ports come
+ * from its offset-0 fragment (without it nobody can tell whether the datagram was NTP). */
 #include "capture_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define UNITS (65536 / 8)
 #define MAP_BYTES (UNITS / 8)
+/* Frames remembered per pending datagram: one per 8-byte unit plus room for duplicates. */
+#define MAX_FRAMES (UNITS + 64)
+#define TEXT_OF(x) #x
+#define TEXT(x) TEXT_OF(x)
+#define PENDING_TEXT TEXT(CAP_REASM_MAX_PENDING)
+
+typedef struct {
+  uint64_t frame;
+  int64_t ts_sec;
+  uint32_t ts_nsec;
+} frame_ref;
 
 struct buffers {
   uint8_t data[CAP_REASM_MAX_BYTES];
@@ -37,7 +54,11 @@ typedef struct {
   uint64_t seq;             /* arrival order, for eviction */
   uint32_t total;           /* known once the last fragment arrived */
   bool have_last;
+  bool have_ports;          /* the offset-0 fragment showed a UDP header */
+  uint16_t sport, dport;
   struct buffers *buf;      /* allocated on first use, kept for reuse */
+  frame_ref *frames;        /* the fragments' frames, in arrival order (kept for reuse) */
+  uint32_t n_frames, cap_frames;
 } entry;
 
 struct cap_reasm {
@@ -46,6 +67,8 @@ struct cap_reasm {
   uint64_t seq;
   uint64_t dropped;
   uint64_t invalid;
+  cap_unfinished *queue;    /* reports not yet taken: queue[head..n) */
+  size_t head, n, cap;
 };
 
 cap_reasm *cap_reasm_create(void) {
@@ -56,7 +79,11 @@ cap_reasm *cap_reasm_create(void) {
 
 void cap_reasm_destroy(cap_reasm *ra) {
   if (!ra) return;
-  for (int i = 0; i < CAP_REASM_MAX_PENDING; i++) free(ra->slots[i].buf);
+  for (int i = 0; i < CAP_REASM_MAX_PENDING; i++) {
+    free(ra->slots[i].buf);
+    free(ra->slots[i].frames);
+  }
+  free(ra->queue);
   free(ra);
 }
 
@@ -69,6 +96,87 @@ static void release(entry *e) {
 
 static inline bool bit(const uint8_t *map, uint32_t u) { return (map[u >> 3] >> (u & 7)) & 1; }
 static inline void set_bit(uint8_t *map, uint32_t u) { map[u >> 3] |= (uint8_t)(1u << (u & 7)); }
+
+/* "0-39, 80-119" of what the datagram's fragments covered on the wire (a few runs at most). */
+static void describe_coverage(const entry *e, char *buf, size_t len) {
+  size_t off = 0;
+  int runs = 0;
+  uint32_t limit = e->have_last ? (e->total + 7) / 8 : UNITS;
+  buf[0] = '\0';
+  for (uint32_t u = 0; u < limit && off < len; u++) {
+    if (!bit(e->buf->wire_map, u)) continue;
+    uint32_t v = u;
+    while (v + 1 < limit && bit(e->buf->wire_map, v + 1)) v++;
+    uint32_t last = v * 8 + 7;
+    if (e->have_last && last >= e->total) last = e->total - 1;
+    if (++runs > 3) {
+      snprintf(buf + off, len - off, ", ...");
+      return;
+    }
+    off += (size_t)snprintf(buf + off, len - off, "%s%u-%u", runs > 1 ? ", " : "", u * 8, last);
+    u = v;
+  }
+  if (!runs) snprintf(buf, len, "none");
+}
+
+static bool queue_push(cap_reasm *ra, const cap_unfinished *u) {
+  if (ra->n == ra->cap) {
+    size_t ncap = ra->cap ? ra->cap * 2 : 16;
+    cap_unfinished *q = realloc(ra->queue, ncap * sizeof *q);
+    if (!q) return false;
+    ra->queue = q;
+    ra->cap = ncap;
+  }
+  ra->queue[ra->n++] = *u;
+  return true;
+}
+
+/* Queues one report per fragment frame of an entry that will never complete; `why` is NULL or
+ * what made it impossible. Datagrams whose UDP ports are unknown are not reported. */
+static void report_unfinished(cap_reasm *ra, const entry *e, const char *why) {
+  if (!e->have_ports || !e->n_frames) return;
+  char have[48], total[12];
+  describe_coverage(e, have, sizeof have);
+  if (e->have_last) snprintf(total, sizeof total, "%u", e->total);
+  else snprintf(total, sizeof total, "?");
+  cap_unfinished u;
+  memset(&u, 0, sizeof u);
+  u.family = e->family;
+  memcpy(u.src, e->src, sizeof u.src);
+  memcpy(u.dst, e->dst, sizeof u.dst);
+  u.sport = e->sport;
+  u.dport = e->dport;
+  snprintf(u.note, sizeof u.note, "IPv%u fragment: datagram never completed%s%s (have bytes %s "
+           "of %s)", e->family, why ? ", " : "", why ? why : "", have, total);
+  for (uint32_t i = 0; i < e->n_frames; i++) {
+    u.frame = e->frames[i].frame;
+    u.ts_sec = e->frames[i].ts_sec;
+    u.ts_nsec = e->frames[i].ts_nsec;
+    if (!queue_push(ra, &u)) return;
+  }
+}
+
+static void remember_frame(entry *e, const cap_fragment *f) {
+  if (e->n_frames == e->cap_frames) {
+    if (e->cap_frames >= MAX_FRAMES) return;
+    uint32_t ncap = e->cap_frames ? e->cap_frames * 2 : 8;
+    frame_ref *fr = realloc(e->frames, ncap * sizeof *fr);
+    if (!fr) return;
+    e->frames = fr;
+    e->cap_frames = ncap;
+  }
+  e->frames[e->n_frames++] = (frame_ref){.frame = f->frame, .ts_sec = f->ts_sec,
+                                         .ts_nsec = f->ts_nsec};
+}
+
+/* The offset-0 fragment names the ports when it is UDP and holds the UDP header's start. */
+static void note_ports(entry *e, const cap_fragment *f) {
+  if (f->offset != 0 || f->proto != 17 || f->caplen < 4) return;
+  e->have_ports = true;
+  e->sport = (uint16_t)((f->data[0] << 8) | f->data[1]);
+  e->dport = (uint16_t)((f->data[2] << 8) | f->data[3]);
+}
+
 
 static bool key_matches(const entry *e, const cap_fragment *f, size_t alen) {
   return e->used && e->family == f->family && e->id == f->id &&
@@ -92,6 +200,7 @@ static entry *find_or_create(cap_reasm *ra, const cap_fragment *f) {
   if (!e) {
     e = oldest;
     ra->dropped++;
+    report_unfinished(ra, e, "dropped with " PENDING_TEXT " datagrams pending");
   }
   if (!e->buf) {
     e->buf = malloc(sizeof *e->buf);
@@ -113,6 +222,8 @@ static entry *find_or_create(cap_reasm *ra, const cap_fragment *f) {
   e->seq = ++ra->seq;
   e->total = 0;
   e->have_last = false;
+  e->have_ports = false;
+  e->n_frames = 0;
   memset(e->buf->wire_map, 0, sizeof e->buf->wire_map);
   memset(e->buf->data_map, 0, sizeof e->buf->data_map);
   return e;
@@ -169,20 +280,17 @@ bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out) {
   }
   entry *e = find_or_create(ra, f);
   if (!e) return false;
-  if (!f->more && e->have_last && end != e->total) {
-    release(e);   /* two different ends: the datagram can never be complete */
-    ra->invalid++;
-    return false;
-  }
-  if (e->have_last && end > e->total) {
-    ra->invalid++;   /* past the end: ignored, the datagram stays */
-    return false;
-  }
-  if (!f->more) {
+  remember_frame(e, f);
+  note_ports(e, f);
+  if (!f->more && !e->have_last) {
     e->total = (uint32_t)end;
     e->have_last = true;
+  } else if (!f->more && end != e->total) {
+    ra->invalid++;   /* another end: the first last fragment's stands */
   }
-  place(e, f, f->offset / 8, (uint32_t)((end + 7) / 8), end);
+  /* Bytes past the end the last fragment set are dropped; the rest of the fragment counts. */
+  uint64_t stop = e->have_last && end > e->total ? e->total : end;
+  if (stop > f->offset) place(e, f, f->offset / 8, (uint32_t)((stop + 7) / 8), stop);
   if (f->offset == 0) e->proto = f->proto;
   if (!e->have_last || !all_set(e->buf->wire_map, (e->total + 7) / 8)) return false;
   out->proto = (uint8_t)(e->proto < 0 ? 0 : e->proto);
@@ -190,5 +298,34 @@ bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out) {
   out->wirelen = e->total;
   out->caplen = captured_prefix(e);
   ra->done_slot = (int)(e - ra->slots);
+  return true;
+}
+
+static int by_frame(const void *a, const void *b) {
+  const cap_unfinished *x = a, *y = b;
+  return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+void cap_reasm_finish(cap_reasm *ra) {
+  if (ra->done_slot >= 0) {
+    release(&ra->slots[ra->done_slot]);
+    ra->done_slot = -1;
+  }
+  size_t first = ra->n;
+  for (int i = 0; i < CAP_REASM_MAX_PENDING; i++) {
+    entry *e = &ra->slots[i];
+    if (!e->used) continue;
+    report_unfinished(ra, e, NULL);
+    release(e);
+  }
+  qsort(ra->queue + first, ra->n - first, sizeof *ra->queue, by_frame);
+}
+
+bool cap_reasm_next_unfinished(cap_reasm *ra, cap_unfinished *out) {
+  if (ra->head == ra->n) {
+    ra->head = ra->n = 0;   /* empty: start again at the front */
+    return false;
+  }
+  *out = ra->queue[ra->head++];
   return true;
 }

@@ -257,28 +257,99 @@ static bool linktype_of(int encap, guint32 *linktype) {
   return false;
 }
 
+/* Fragments of datagrams that never complete. Wireshark's reassembly never hands them to UDP, so
+ * NTP never sees them; the capture layer's reassembly (the reader's, same policy) is fed every IP
+ * fragment on the first pass and says which datagrams never completed. That is known only when
+ * the datagram is evicted from its bounded table or at the end of the file, so the verdicts show
+ * from the second pass on (tshark -2, and the GUI once the file is loaded); a one-pass tshark
+ * prints each frame before the file's end is known and cannot show them. */
+typedef struct {
+  nta_endpoint src, dst;
+  const char *note;       /* file scope */
+} unfinished_line;
+static cap_frag_tracker *frag_tracker;
+static bool frag_tracker_done;      /* end of the first pass seen: every report is in the map */
+static wmem_map_t *unfinished_map;  /* frame -> unfinished_line */
+
+/* A fragment line, as it will be shown, goes to pairing at once (it marks its flow as damaged,
+ * as ntpauth-analyze's record does when the reader hands it out) and into the map. */
+static void keep_unfinished(const cap_datagram *dg) {
+  static const guint8 empty[1];
+  nta_packet pkt;
+  nta_verify_result vr;
+  unfinished_line *u = wmem_new(wmem_file_scope(), unfinished_line);
+  u->src = dg->src;
+  u->dst = dg->dst;
+  u->note = wmem_strdup(wmem_file_scope(), dg->note);
+  if (dg->frame <= G_MAXUINT32)
+    wmem_map_insert(unfinished_map, GUINT_TO_POINTER((guint32)dg->frame), u);
+  if (!exchange)
+    return;
+  nta_packet_parse(empty, 0, 0, &pkt);
+  nta_verify(ntpauth_keys_get(), &pkt, empty, &vr);
+  cap_note_verdict(dg->note, dg->unusable, &vr);
+  nta_observation obs;
+  nta_exchange_result xr;
+  obs.src = dg->src;
+  obs.dst = dg->dst;
+  obs.frame = dg->frame;
+  obs.time_sec = dg->ts_sec;
+  obs.time_nsec = dg->ts_nsec;
+  nta_observation_set_packet(&obs, &pkt, &vr);
+  nta_exchange_observe(exchange, &obs, &xr);
+}
+
+static void drain_unfinished(void) {
+  cap_datagram dg;
+  while (cap_frag_tracker_next(frag_tracker, &dg))
+    keep_unfinished(&dg);
+}
+
+static void track_fragment(packet_info *pinfo, guint32 linktype, const guint8 *data,
+                           guint caplen) {
+  cap_frag_tracker_add(frag_tracker, linktype, data, caplen, pinfo->fd->pkt_len, pinfo->num,
+                       (int64_t)pinfo->abs_ts.secs, (uint32_t)pinfo->abs_ts.nsecs);
+  drain_unfinished();
+}
+
+/* A later pass: this fragment's line, if its datagram never completed (NULL otherwise). */
+static const unfinished_line *unfinished_of(packet_info *pinfo) {
+  if (!PINFO_FD_VISITED(pinfo) || !frag_tracker)
+    return NULL;
+  if (!frag_tracker_done) {
+    cap_frag_tracker_finish(frag_tracker);
+    drain_unfinished();
+    frag_tracker_done = true;
+  }
+  return wmem_map_lookup(unfinished_map, GUINT_TO_POINTER(pinfo->num));
+}
+
 /* The NTP datagram of this frame as the capture layer decodes it from the frame's own bytes -
  * the decoder ntpauth-analyze uses - so both tools read the same lengths the same way when IP,
  * UDP and the capture record disagree, and a datagram to the NTP port that Wireshark's NTP
  * dissector never sees (a UDP length below its header, nothing captured past UDP) still gets a
  * verdict. IP fragments are left to Wireshark's reassembly (the capture layer's policy matches
  * it). */
-static bool frame_datagram(tvbuff_t *tvb, packet_info *pinfo, cap_datagram *dg,
-                           ntp_location *loc) {
+static cap_frame_kind frame_datagram(tvbuff_t *tvb, packet_info *pinfo, cap_datagram *dg,
+                                     ntp_location *loc) {
   guint32 linktype;
   if (!pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET || pinfo->flags.in_error_pkt ||
       !linktype_of(pinfo->rec->rec_header.packet_header.pkt_encap, &linktype))
-    return false;
+    return CAP_FRAME_NONE;
   guint caplen = tvb_captured_length(tvb);
   const guint8 *data = caplen ? tvb_get_ptr(tvb, 0, (gint)caplen) : NULL;
-  if (!data || cap_decode_frame(linktype, data, caplen, pinfo->fd->pkt_len, 123, dg) !=
-                   CAP_FRAME_DATAGRAM)
-    return false;
+  if (!data)
+    return CAP_FRAME_NONE;
+  cap_frame_kind kind = cap_decode_frame(linktype, data, caplen, pinfo->fd->pkt_len, 123, dg);
+  if (kind == CAP_FRAME_FRAGMENT && !PINFO_FD_VISITED(pinfo) && frag_tracker)
+    track_fragment(pinfo, linktype, data, caplen);
+  if (kind != CAP_FRAME_DATAGRAM)
+    return kind;
   loc->tvb = tvb;
   loc->start = (gint)(dg->payload - data);
   loc->captured = dg->captured_len;
   loc->wire = dg->wire_len;
-  return true;
+  return kind;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -689,9 +760,10 @@ static bool is_ntp_traffic(packet_info *pinfo) {
 /* Where this frame's NTP message is: decoded from the frame by the capture layer (*from_frame),
  * else where the locator noted it or the tree shows it. false: no NTP message here. */
 static bool find_ntp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, cap_datagram *dg,
-                     ntp_location *loc, bool *from_frame) {
+                     ntp_location *loc, bool *from_frame, cap_frame_kind *kind) {
   tvbuff_t *located = take_note(pinfo);   /* first: the note must not outlive this dissection */
-  *from_frame = frame_datagram(tvb, pinfo, dg, loc);
+  *kind = frame_datagram(tvb, pinfo, dg, loc);
+  *from_frame = *kind == CAP_FRAME_DATAGRAM;
   if (*from_frame)
     return true;
   if (!located) {
@@ -710,6 +782,29 @@ static bool find_ntp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, cap_da
   return true;
 }
 
+/* This frame's NTP message, or else the line of a fragment whose datagram never completed (then
+ * *dg is that line: no bytes, unusable, the capture layer's note). */
+static bool find_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, cap_datagram *dg,
+                         ntp_location *loc, bool *from_frame) {
+  cap_frame_kind kind;
+  if (find_ntp(tvb, pinfo, tree, dg, loc, from_frame, &kind))
+    return true;
+  const unfinished_line *u = kind == CAP_FRAME_FRAGMENT ? unfinished_of(pinfo) : NULL;
+  if (!u)
+    return false;
+  memset(dg, 0, sizeof *dg);
+  dg->frame = pinfo->num;
+  dg->src = u->src;
+  dg->dst = u->dst;
+  dg->note = u->note;
+  dg->unusable = true;
+  loc->tvb = tvb;
+  loc->start = 0;
+  loc->captured = loc->wire = 0;
+  *from_frame = true;
+  return true;
+}
+
 static int dissect_ntpauth(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
   ntp_location loc;
   nta_packet pkt;
@@ -717,7 +812,7 @@ static int dissect_ntpauth(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
   cap_datagram dg;
   bool from_frame;
 
-  if (!find_ntp(tvb, pinfo, tree, &dg, &loc, &from_frame))
+  if (!find_message(tvb, pinfo, tree, &dg, &loc, &from_frame))
     return 0;
   const guint8 *bytes = loc.captured ? tvb_get_ptr(loc.tvb, loc.start, (gint)loc.captured) : NULL;
   static const guint8 empty[1];
@@ -840,6 +935,8 @@ static void ntpauth_init(void) {
   first_ntp_frame = 0;
   links_by_frame = NULL;
   links_cap = 0;
+  frag_tracker = cap_frag_tracker_create(123);
+  frag_tracker_done = false;
 }
 
 static void ntpauth_cleanup(void) {
@@ -849,6 +946,8 @@ static void ntpauth_cleanup(void) {
   if (exchange)
     nta_exchange_destroy(exchange);
   exchange = NULL;
+  cap_frag_tracker_destroy(frag_tracker);
+  frag_tracker = NULL;
 }
 
 static void ntpauth_shutdown(void) {
@@ -959,6 +1058,8 @@ void proto_register_ntpauth(void) {
                                         g_direct_equal);
   info_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
                                     g_direct_equal);
+  unfinished_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
+                                          g_direct_equal);
   register_init_routine(ntpauth_init);
   register_cleanup_routine(ntpauth_cleanup);
   register_shutdown_routine(ntpauth_shutdown);

@@ -179,6 +179,8 @@ typedef struct {
   uint8_t payload[2048];
   uint32_t caplen, wirelen;
   bool reassembled;
+  bool unusable;
+  char note[160];
   char file[256];
 } got_dgram;
 
@@ -211,6 +213,8 @@ static inline got read_all(cap_reader *r) {
     x.caplen = dg.captured_len;
     x.wirelen = dg.wire_len;
     x.reassembled = dg.reassembled;
+    x.unusable = dg.unusable;
+    if (dg.note) g_strlcpy(x.note, dg.note, sizeof x.note);
     g_strlcpy(x.file, dg.file, sizeof x.file);
     g_array_append_val(g.d, x);
   }

@@ -7,6 +7,10 @@
                                                   blocks) and single files with file-level damage
   agreement.py compare NAME TSHARK_OUT TSHARK_RC ANALYZER_JSONL ANALYZER_RC ANALYZER_ERR
                                                   frame-by-frame verdicts, stop point, sanitizers
+  agreement.py check WORKDIR EXPECTED|- NAME...   compare for each NAME (outputs WORKDIR/NAME.*),
+                                                  and with EXPECTED, the analyzer's FRAME:VERDICT
+                                                  list and exit status (one Python start: it is
+                                                  slow next to the tools)
 
 The samples are raw-IP pcap files (link type 101); every mutant is built from their records.
 """
@@ -162,6 +166,17 @@ def repro(outdir, sample):
         (s0, n0, frag4(h, 0, udp[:40], True, 0x102), None),
         (s0 + 31, n0, frag4(h, 40, udp[40:], False, 0x102), None),
     ])
+    # Datagrams that never complete: the request's second fragment lost (its first fragment gets
+    # a line at the end); a fragment whose offset-0 fragment was never seen (no line: nobody can
+    # tell it was NTP); a gap between fragments (all three get a line at the end).
+    files["unfinished.pcap"] = pcap_bytes([
+        (s0, n0, frag4(h, 0, udp[:40], True, 0x200), None),
+        (s1, n1, rep, None),
+        (s1, n1 + 1000, frag4(h, 40, udp[40:], False, 0x201), None),
+        (s1 + 1, n1, frag4(h, 0, udp[:32], True, 0x202), None),
+        (s1 + 1, n1 + 1000, frag4(h, 40, udp[40:48], True, 0x202), None),
+        (s1 + 1, n1 + 2000, frag4(h, 40, udp[40:], False, 0x202), None),
+    ])
     for name, data in files.items():
         open(os.path.join(outdir, name), "wb").write(data)
 
@@ -207,7 +222,7 @@ class Mutator:
         self.ident += 1
         size = r.choice([8, 16, 24, 40])
         pieces = [(o, udp[o:o + size], o + size < len(udp)) for o in range(0, len(udp), size)]
-        trick = r.randrange(7)
+        trick = r.randrange(9)
         if trick == 1:      # identical overlap
             o, d, m = pieces[0]
             pieces[0] = (o, udp[o:o + size + 8], m)
@@ -219,8 +234,13 @@ class Mutator:
         elif trick == 3:    # an extra fragment past the end
             pieces.insert(r.randrange(len(pieces) + 1), (len(udp) + 8 + 8 * r.randrange(4),
                                                           b"x" * 8, r.random() < 0.5))
-        elif trick == 4:    # one lost
+        elif trick == 4:    # one lost: the datagram never completes
             del pieces[r.randrange(len(pieces))]
+        elif trick == 7:    # the offset-0 fragment lost: nothing tells the rest was NTP
+            del pieces[0]
+        elif trick == 8:    # the last one lost, and another duplicated
+            del pieces[-1]
+            pieces.append(r.choice(pieces))
         elif trick == 5:    # duplicated
             pieces.insert(r.randrange(len(pieces) + 1), r.choice(pieces))
         if r.random() < 0.5:
@@ -321,18 +341,22 @@ CRASH = re.compile(r"Segmentation fault|[Aa]ssertion|Dissector bug|core dumped|A
 
 def compare(name, ts_out, ts_rc, an_jsonl, an_rc, an_err):
     problems = []
+    # Frame -> (verdict, findings); a malformed verdict carries its reason too (the capture
+    # layer's notes must read the same in both tools).
     plugin = {}
     for line in open(ts_out, errors="replace"):
-        parts = line.rstrip("\n").split("\t") + ["", ""]
+        parts = line.rstrip("\n").split("\t") + ["", "", ""]
         if parts[0].isdigit() and parts[1]:
-            plugin[int(parts[0])] = (parts[1], sorted(x for x in parts[2].split(",") if x))
+            plugin[int(parts[0])] = (parts[1], sorted(x for x in parts[2].split(",") if x),
+                                     parts[3] if parts[1] == "malformed" else "")
     analyzer = {}
     for line in open(an_jsonl, errors="replace"):
         line = line.strip()
         if line.startswith("{") and '"summary"' not in line[:12]:
             o = json.loads(line)
             analyzer[int(o["frame"])] = (o["verdict"],
-                                         sorted(f["kind"] for f in o.get("findings", [])))
+                                         sorted(f["kind"] for f in o.get("findings", [])),
+                                         o.get("reason", "") if o["verdict"] == "malformed" else "")
     for f in sorted(set(plugin) | set(analyzer)):
         if plugin.get(f) != analyzer.get(f):
             problems.append("frame %d: plugin %s, ntpauth-analyze %s" % (f, plugin.get(f), analyzer.get(f)))
@@ -356,6 +380,41 @@ def compare(name, ts_out, ts_rc, an_jsonl, an_rc, an_err):
     return 1 if problems else 0
 
 
+def analyzer_lines(an_jsonl, an_rc):
+    out = []
+    for line in open(an_jsonl, errors="replace"):
+        if line.startswith("{") and '"summary"' not in line[:12]:
+            o = json.loads(line)
+            out.append("%s:%s" % (o["frame"], o["verdict"]))
+    return " ".join(out + ["exit %s" % an_rc])
+
+
+def check(workdir, expected, names):
+    want = {}
+    if expected != "-":
+        for line in open(expected):
+            if line.strip() and not line.startswith("#"):
+                name, _, rest = line.strip().partition(" ")
+                want[name] = rest
+    failures = 0
+    for name in names:
+        base = os.path.join(workdir, name)
+        ts_rc = open(base + ".tshark.rc").read().strip()
+        an_rc = open(base + ".rc").read().strip()
+        if compare(name, base + ".tshark", ts_rc, base + ".jsonl", an_rc, base + ".err"):
+            print("FAIL: %s: the tools disagree" % name, file=sys.stderr)
+            failures += 1
+        if expected == "-":
+            continue
+        got = analyzer_lines(base + ".jsonl", an_rc)
+        if got != want.get(name):
+            print("FAIL: %s: got '%s', want '%s'" % (name, got, want.get(name)), file=sys.stderr)
+            failures += 1
+        else:
+            print("-- %s: %s" % (name, got))
+    return 1 if failures else 0
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "repro":
         repro(argv[2], argv[3])
@@ -365,6 +424,8 @@ def main(argv):
         return 0
     if len(argv) == 8 and argv[1] == "compare":
         return compare(*argv[2:8])
+    if len(argv) >= 4 and argv[1] == "check":
+        return check(argv[2], argv[3], argv[4:])
     print(__doc__, file=sys.stderr)
     return 2
 

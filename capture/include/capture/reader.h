@@ -93,6 +93,22 @@ void cap_note_verdict(const char *note, bool unusable, nta_verify_result *vr);
 typedef enum { CAP_FRAME_NONE = 0, CAP_FRAME_DATAGRAM, CAP_FRAME_FRAGMENT } cap_frame_kind;
 cap_frame_kind cap_decode_frame(uint32_t linktype, const uint8_t *data, uint32_t caplen,
                                 uint32_t wirelen, uint16_t port, cap_datagram *out);
+/* Fragments of datagrams that never complete, for tools that read frames themselves: the
+ * reader's reassembly (same policy, same bounds) fed frame by frame. Feed every IP fragment
+ * (cap_decode_frame said CAP_FRAME_FRAGMENT) in frame order; cap_frag_tracker_next then hands out
+ * what the reader would deliver for them: unusable datagrams (frame, time, endpoints from the
+ * offset-0 fragment, a note saying which bytes arrived) to or from `port`, as soon as a datagram
+ * can no longer complete, and for every datagram still pending after cap_frag_tracker_finish.
+ * The note is valid until the next call. */
+typedef struct cap_frag_tracker cap_frag_tracker;
+cap_frag_tracker *cap_frag_tracker_create(uint16_t port);
+void cap_frag_tracker_destroy(cap_frag_tracker *t);
+void cap_frag_tracker_add(cap_frag_tracker *t, uint32_t linktype, const uint8_t *data,
+                          uint32_t caplen, uint32_t wirelen, uint64_t frame, int64_t ts_sec,
+                          uint32_t ts_nsec);
+void cap_frag_tracker_finish(cap_frag_tracker *t);
+bool cap_frag_tracker_next(cap_frag_tracker *t, cap_datagram *out);
+
 /* Bytes consumed so far over all inputs, and the total size of all inputs when every one is a
  * regular file (else *total = 0: unknown, e.g. stdin or live). For a progress display. */
 void cap_reader_progress(const cap_reader *r, uint64_t *done, uint64_t *total);

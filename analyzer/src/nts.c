@@ -127,7 +127,7 @@ bool an_nts_packet(an_nts *n, const an_record *rec, bool duplicate, an_record *o
   }
   *out = *rec;
   if (!info->is_nts) return true;
-  count_packet(n, info);
+  if (!duplicate) count_packet(n, info);   /* counted once, as the verdicts are */
   if (o->verdict != NTA_V_NTS) return true;   /* e.g. malformed: the capture's verdict stands */
   out->obs.verdict = info->verdict;
   if (info->verdict == NTA_V_GOOD || info->verdict == NTA_V_BAD_MAC)

@@ -197,6 +197,17 @@ rc=$?   # (pipefail: tshark's status unless grep found nothing)
 [ "$rc" = 0 ] && [ "$nm" -ge 300 ] ||
   fail "NTS-KE mutations: tshark failed or showed $nm messages for 300 frames: $(tail -3 "$home/tshark.err")"
 echo "-- NTS-KE: 300 mutated messages dissected ($nm trees)"
+# The first NTS-KE response split over two TLS records (tests/dissector/make-ke-split.py): the
+# TLS dissector reassembles the message for us, and requests still link their cookie to it.
+split=$home/data/nts-ke-split.pcap
+cp "$source/tests/dissector/data/nts-ke-split.pcap" "$split" && chmod a+r "$split"
+sk=$("${as_user[@]}" tshark -r "$split" -o "tls.keylog_file:$data/keylog.txt" -Y 'ntpauth.ke.response == 1' \
+     -T fields -E 'separator=|' -e frame.number -e ntpauth.ke.cookies -e _ws.expert.message 2>&1)
+sc=$("${as_user[@]}" tshark -r "$split" -o "tls.keylog_file:$data/keylog.txt" -Y 'ntp.flags.mode == 3' \
+     -T fields -e ntpauth.nts.cookie_from 2>/dev/null | head -1)
+[ "$sk" = "$(printf '14|8|\n55|8|')" ] && [ "$sc" = 14 ] ||
+  fail "NTS-KE response in two TLS records: '$sk', first request's cookie from '$sc' (want 14|8| 55|8|, 14)"
+echo "-- NTS-KE response split over two TLS records: reassembled, 8 cookies, linked"
 }
 [ -z "$sample_arg" ] && ke_records
 

@@ -36,7 +36,9 @@ static inline void ob_mem(outbuf *ob, const char *s, size_t n) {
   }
 }
 static inline void ob_str(outbuf *ob, const char *s) { ob_mem(ob, s, strlen(s)); }
-#define OB_LIT(ob, lit) ob_mem((ob), (lit), sizeof(lit) - 1)
+/* `lit` must be a string literal ("" lit does not compile otherwise): sizeof of a pointer
+ * would cut the text. */
+#define OB_LIT(ob, lit) ob_mem((ob), "" lit, sizeof(lit) - 1)
 static inline void ob_char(outbuf *ob, char c) {
   if (ob->len < OB_CAP) ob->buf[ob->len++] = c;
 }

@@ -441,7 +441,8 @@ static void json_begin(an_out *o) {
 }
 
 static void json_part_begin(an_out *o, const char *name) {
-  OB_LIT(&o->ob, o->first_part ? "\n{\"file\":" : ",\n{\"file\":");
+  if (o->first_part) OB_LIT(&o->ob, "\n{\"file\":");
+  else OB_LIT(&o->ob, ",\n{\"file\":");
   o->first_part = false;
   json_name_or_null(&o->ob, name);
   OB_LIT(&o->ob, ",\"packets\":[");

@@ -53,6 +53,12 @@ while read -r name want args; do
   compare "$name" out "$tmp/$name.out" || ok=0
   compare "$name" err "$tmp/$name.err" || ok=0
   case " $args " in
+    *" --format=json "*)
+      # One JSON document: it must parse.
+      if ! python3 -m json.tool "$tmp/$name.out" >/dev/null 2>"$tmp/$name.pyerr"; then
+        echo "FAIL $name: invalid JSON: $(cat "$tmp/$name.pyerr")"; failed=$((failed + 1)); ok=0
+      fi
+      ;;
     *" --format"*) ;;
     *)
       # shellcheck disable=SC2086

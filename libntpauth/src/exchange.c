@@ -395,8 +395,9 @@ static bool damage_seen(const nta_exchange *ex, const nta_endpoint *src, const n
   return false;
 }
 
-bool nta_exchange_timing(int64_t t1_sec, uint32_t t1_nsec, const nta_observation *reply,
-                         double *offset, double *delay) {
+/* nta_exchange_timing, inlined into the pairing of every reply. */
+static inline bool reply_timing(int64_t t1_sec, uint32_t t1_nsec, const nta_observation *reply,
+                                double *offset, double *delay) {
   char kiss[5];
   if (reply->rec_ts == 0 || reply->xmt_ts == 0 || nta_kiss_code(reply->stratum, reply->refid, kiss))
     return false;   /* a KoD's receive/transmit timestamps are undefined */
@@ -406,6 +407,11 @@ bool nta_exchange_timing(int64_t t1_sec, uint32_t t1_nsec, const nta_observation
   *offset = (d21 + d34) / 2.0;
   *delay = ts_diff(t4, t1) - ts_diff(reply->xmt_ts, reply->rec_ts);
   return true;
+}
+
+bool nta_exchange_timing(int64_t t1_sec, uint32_t t1_nsec, const nta_observation *reply,
+                         double *offset, double *delay) {
+  return reply && offset && delay && reply_timing(t1_sec, t1_nsec, reply, offset, delay);
 }
 
 /* What a matched reply says about its request: crypto-NAK, downgrade, another key. */
@@ -467,7 +473,7 @@ static void pair_reply(nta_exchange *ex, const nta_observation *obs, const nta_e
     req->answer_capture = obs->capture;
   }
   reply_findings(ex, obs, req, out);
-  if (nta_exchange_timing(req->time_sec, req->time_nsec, obs, &out->offset, &out->delay)) {
+  if (reply_timing(req->time_sec, req->time_nsec, obs, &out->offset, &out->delay)) {
     out->has_timing = true;
     out->timing_trusted = req->verified && obs->verdict == NTA_V_GOOD;
   }

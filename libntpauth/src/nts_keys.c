@@ -88,7 +88,9 @@ static const char *const tls_labels[] = {
 };
 
 /* The session of an exporter secret: keys by RFC 8915 §5.1 for AES-SIV-CMAC-256, the AEAD every
- * NTS implementation offers first (the negotiated one is only inside the encrypted NTS-KE). */
+ * NTS implementation offers first (the negotiated one is only inside the encrypted NTS-KE).
+ * Where a capture holds that NTS-KE and it decrypts, ntpauth-analyze compares: a session that
+ * negotiated another AEAD gets a warning and its cookies name no session (docs/nts.md). */
 static nta_status add_exporter(nta_nts_store *st, const char *name, unsigned lineno,
                                const uint8_t *cr, const uint8_t *secret, size_t len) {
   nta_nts_session s;

@@ -357,19 +357,43 @@ static cap_src_status corrupt(cap_filesrc *s, uint64_t frame, nta_diag *err, con
   return CAP_SRC_ERROR;
 }
 
-/* Options from body[off] to the end of the body, walked as Wireshark's pcapng reader walks them:
- * every option needs its 4-byte header and its value must fit (it refuses the file otherwise).
- * NULL when they are fine, else what is wrong. */
-static const char *check_options(const cap_filesrc *s, const uint8_t *body, uint32_t body_len,
-                                 uint32_t off) {
+/* An option value Wireshark 4.0's reader refuses (measured with tshark 4.0.17, option by option):
+ * custom options (2988, 2989, 19372, 19373) without their 4-byte enterprise number in the
+ * section header, interface, packet, statistics and name resolution blocks (not in decryption
+ * secrets); in packet blocks (EPB, PB) flags and queue of other than 4 bytes, drop count and
+ * packet ID of other than 8, an empty verdict; an empty if_filter. NULL when it is fine. */
+static const char *option_value_problem(uint32_t type, uint16_t code, uint16_t olen) {
+  bool custom = code == 2988 || code == 2989 || code == 19372 || code == 19373;
+  if (custom && olen < 4 && type != PCAPNG_DSB)
+    return "custom option shorter than its 4-byte enterprise number";
+  if (type == PCAPNG_EPB || type == PCAPNG_PB) {
+    if (code == 2 && olen != 4) return "packet flags option length is not 4";
+    if (code == 4 && olen != 8) return "packet drop count option length is not 8";
+    if (code == 5 && olen != 8) return "packet ID option length is not 8";
+    if (code == 6 && olen != 4) return "packet queue option length is not 4";
+    if (code == 7 && olen < 1) return "packet verdict option is empty";
+  } else if (type == PCAPNG_IDB && code == 11 && olen == 0) {
+    return "if_filter option is empty";
+  }
+  return NULL;
+}
+
+/* Options from body[off] to the end of the body of a block of `type`, walked as Wireshark's
+ * pcapng reader walks them: every option needs its 4-byte header and its value must fit, and
+ * some values are checked (it refuses the file otherwise). NULL when they are fine, else what
+ * is wrong. */
+static const char *check_options(const cap_filesrc *s, uint32_t type, const uint8_t *body,
+                                 uint32_t body_len, uint32_t off) {
   while (off < body_len) {
     if (body_len - off < 4) return "option header cut by the block end";
     uint16_t code = get16(s, body + off), olen = get16(s, body + off + 2);
     off += 4;
     if (olen > body_len - off) return "option overruns the block";
+    if (code == OPT_ENDOFOPT) break;
+    const char *why = option_value_problem(type, code, olen);
+    if (why) return why;
     uint32_t padded = (olen + 3u) & ~3u;
     off = padded > body_len - off ? body_len : off + padded;
-    if (code == OPT_ENDOFOPT) break;
   }
   return NULL;
 }
@@ -384,7 +408,7 @@ static cap_src_status parse_shb(cap_filesrc *s, uint64_t frame, const uint8_t *b
                  s->name, (unsigned long long)frame, major, minor);
     return CAP_SRC_ERROR;
   }
-  const char *why = check_options(s, body, body_len, 16);
+  const char *why = check_options(s, PCAPNG_SHB, body, body_len, 16);
   if (why) return corrupt(s, frame, err, why, PCAPNG_SHB, len);
   s->n_ifaces = 0;  /* interfaces belong to their section */
   return CAP_SRC_END;
@@ -393,7 +417,7 @@ static cap_src_status parse_shb(cap_filesrc *s, uint64_t frame, const uint8_t *b
 static cap_src_status parse_idb(cap_filesrc *s, uint64_t frame, const uint8_t *body,
                                 uint32_t body_len, uint32_t len, nta_diag *err) {
   if (body_len < 8) return corrupt(s, frame, err, "interface block too short", PCAPNG_IDB, len);
-  const char *why = check_options(s, body, body_len, 8);
+  const char *why = check_options(s, PCAPNG_IDB, body, body_len, 8);
   if (why) return corrupt(s, frame, err, why, PCAPNG_IDB, len);
   if (s->n_ifaces == s->cap_ifaces) {
     size_t ncap = s->cap_ifaces ? s->cap_ifaces * 2 : 8;
@@ -410,6 +434,7 @@ static cap_src_status parse_idb(cap_filesrc *s, uint64_t frame, const uint8_t *b
   cap_iface ifc = {.linktype = get16(s, body), .snaplen = get32(s, body + 4),
                    .resol_pow2 = false, .resol_exp = 6, .ts_offset = 0};
   uint32_t off = 8;
+  bool have_resol = false;   /* Wireshark takes the first 1-byte if_tsresol and ignores others */
   while (body_len - off >= 4) {
     uint16_t code = get16(s, body + off), olen = get16(s, body + off + 2);
     off += 4;
@@ -417,7 +442,8 @@ static cap_src_status parse_idb(cap_filesrc *s, uint64_t frame, const uint8_t *b
     if (olen > body_len - off)
       return corrupt(s, frame, err, "option overruns the block", PCAPNG_IDB, len);
     const uint8_t *v = body + off;
-    if (code == OPT_IF_TSRESOL && olen >= 1) {
+    if (code == OPT_IF_TSRESOL && olen == 1 && !have_resol) {
+      have_resol = true;
       ifc.resol_pow2 = (v[0] & 0x80) != 0;
       ifc.resol_exp = v[0] & 0x7f;
     } else if (code == OPT_IF_TSOFFSET && olen >= 8) {
@@ -480,7 +506,7 @@ static cap_src_status packet_block(cap_filesrc *s, uint64_t frame, uint32_t type
   } else if (caplen > body_len - hdr) {
     why = "captured length exceeds the block";
   } else {
-    why = check_options(s, body, body_len, hdr + ((caplen + 3u) & ~3u));
+    why = check_options(s, type, body, body_len, hdr + ((caplen + 3u) & ~3u));
   }
   if (why) return corrupt(s, frame, err, why, type, len);
   rec->linktype = ifc->linktype;
@@ -509,7 +535,7 @@ static const char *check_nrb(const cap_filesrc *s, const uint8_t *body, uint32_t
     off += padded;
     if (rtype == 0) break;
   }
-  return check_options(s, body, body_len, off);
+  return check_options(s, PCAPNG_NRB, body, body_len, off);
 }
 
 /* A systemd journal entry: at least 23 bytes once the padding NULs are taken off. */
@@ -531,12 +557,12 @@ static cap_src_status other_block(cap_filesrc *s, uint64_t frame, uint32_t type,
   switch (type) {
   case PCAPNG_NRB: why = check_nrb(s, body, body_len); break;
   case PCAPNG_ISB:
-    why = body_len < 12 ? "statistics block too short" : check_options(s, body, body_len, 12);
+    why = body_len < 12 ? "statistics block too short" : check_options(s, PCAPNG_ISB, body, body_len, 12);
     break;
   case PCAPNG_DSB:
     if (body_len < 8) why = "decryption secrets block too short";
     else if (((get32(s, body + 4) + 3ull) & ~3ull) > body_len - 8) why = "secrets overrun the block";
-    else why = check_options(s, body, body_len, 8 + ((get32(s, body + 4) + 3u) & ~3u));
+    else why = check_options(s, PCAPNG_DSB, body, body_len, 8 + ((get32(s, body + 4) + 3u) & ~3u));
     break;
   case PCAPNG_JOURNAL: why = check_journal(body, body_len); is_frame = true; break;
   case PCAPNG_CB_COPY:

@@ -59,10 +59,22 @@ IDB = block(1, struct.pack("<HHI", LT_RAW, 0, 0) + struct.pack("<HHB3x", 9, 1, 9
             struct.pack("<HH", 0, 0))
 
 
-def epb(sec, nsec, b, orig=None):
+def epb(sec, nsec, b, orig=None, opts=b""):
     ts = sec * 10**9 + nsec
+    pad = b"\0" * (-len(b) % 4)
     return block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(b),
-                                orig if orig is not None else len(b)) + b)
+                                orig if orig is not None else len(b)) + b + pad + opts)
+
+
+def option(code, value):
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+OPT_END = struct.pack("<HH", 0, 0)
+# Option values Wireshark 4.0 refuses (it stops reading there): in a packet block, flags of 2
+# bytes, a drop count of 4, an empty verdict; a custom option without its enterprise number.
+BAD_PACKET_OPTIONS = [option(2, b"\0\0"), option(4, b"\0" * 4), option(7, b""),
+                      option(2988, b"\1\1")]
 
 
 # Blocks that are valid, with what Wireshark 4.0 does with them (frame or not).
@@ -177,6 +189,13 @@ def repro(outdir, sample):
         (s1 + 1, n1 + 1000, frag4(h, 40, udp[40:48], True, 0x202), None),
         (s1 + 1, n1 + 2000, frag4(h, 40, udp[40:], False, 0x202), None),
     ])
+    # Option values Wireshark refuses: a packet flags option of 2 bytes on the reply (frame 2),
+    # a statistics block whose custom option has no enterprise number (before frame 2).
+    files["option-value.pcapng"] = (SHB + IDB + epb(s0, n0, req) +
+                                    epb(s1, n1, rep, opts=BAD_PACKET_OPTIONS[0] + OPT_END))
+    files["custom-option.pcapng"] = (SHB + IDB + epb(s0, n0, req) +
+                                     block(5, struct.pack("<III", 0, 0, 0) +
+                                           option(2988, b"\1\1") + OPT_END) + epb(s1, n1, rep))
     for name, data in files.items():
         open(os.path.join(outdir, name), "wb").write(data)
 
@@ -280,7 +299,7 @@ class Mutator:
             blocks.append(epb(sec, nsec, b, orig))
         i = r.randrange(2, len(blocks))
         blk = bytearray(blocks[i])
-        kind = r.randrange(4)
+        kind = r.randrange(5)
         if kind == 0:    # retyped
             blk[0:4] = struct.pack("<I", r.choice([2, 3, 4, 5, 9, 0xA, 0xBAD, 0x204, 0x216, 0x0A0D0D0A, 1]))
         elif kind == 1:  # block length changed (both or first only)
@@ -290,8 +309,11 @@ class Mutator:
                 struct.pack_into("<I", blk, len(blk) - 4, n & 0xFFFFFFFF)
         elif kind == 2:  # captured length inside the EPB changed
             struct.pack_into("<I", blk, 20, r.choice([0, 8, 300000, struct.unpack_from("<I", blk, 20)[0] + 4]))
-        else:            # interface ID
+        elif kind == 3:  # interface ID
             struct.pack_into("<I", blk, 8, r.choice([1, 2, 0xFFFFFFFF]))
+        else:            # an option value Wireshark refuses
+            sec, nsec, b, orig = frames[i - 2]
+            blk = bytearray(epb(sec, nsec, b, orig, r.choice(BAD_PACKET_OPTIONS) + OPT_END))
         blocks[i] = bytes(blk)
         data = b"".join(blocks)
         if r.random() < 0.2:

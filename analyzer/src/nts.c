@@ -133,6 +133,7 @@ bool an_nts_packet(an_nts *n, const an_record *rec, bool duplicate, an_record *o
   if (info->verdict == NTA_V_GOOD || info->verdict == NTA_V_BAD_MAC)
     out->obs.algorithm = NTA_NTS_ALG_NAME;
   snprintf(out->reason, sizeof out->reason, "%s", info->reason);
+  cap_note_append(rec->note, out->reason, sizeof out->reason);   /* as the plugin shows it */
   return true;
 }
 

@@ -369,8 +369,11 @@ void cap_note_verdict(const char *note, bool unusable, nta_verify_result *vr) {
     snprintf(vr->reason, sizeof vr->reason, "%s", note ? note : "unreadable datagram");
     return;
   }
-  if (!note) return;
-  size_t n = strlen(vr->reason);
-  if (n < sizeof vr->reason - 1)
-    snprintf(vr->reason + n, sizeof vr->reason - n, "%s%s", n ? "; " : "", note);
+  cap_note_append(note, vr->reason, sizeof vr->reason);
+}
+
+void cap_note_append(const char *note, char *reason, size_t size) {
+  if (!note || !size) return;
+  size_t n = strnlen(reason, size);
+  if (n < size - 1) snprintf(reason + n, size - n, "%s%s", n ? "; " : "", note);
 }

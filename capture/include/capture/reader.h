@@ -84,6 +84,8 @@ cap_next_status cap_reader_next(cap_reader *r, cap_datagram *out, nta_diag *err)
  * is added to the reason. ntpauth-analyze and the Wireshark plugin both call this, so one rule
  * holds in both. */
 void cap_note_verdict(const char *note, bool unusable, nta_verify_result *vr);
+/* The note's part of that: `note` (if any) appended to the reason text in `reason`. */
+void cap_note_append(const char *note, char *reason, size_t size);
 
 /* Decodes one link-layer frame on its own (no reassembly) as the reader would, for tools that
  * read frames themselves (the Wireshark plugin). `linktype` is the pcap LINKTYPE_ value.

@@ -140,6 +140,30 @@ static bool add_fragment(ctx *c, cap_fragment *f, cap_reassembled *res) {
   return true;
 }
 
+/* A fragment the snap length cut: Wireshark 4.0 reassembles only whole fragments. A cut first
+ * fragment is read on its own, as the start of its datagram (the UDP length says how long that
+ * was); a cut later fragment joins its datagram's frames without bytes, so the datagram cannot
+ * complete and each of its fragments gets a line (see reasm.c). */
+static bool cut_fragment(ctx *c, cap_fragment *f) {
+  if (f->offset == 0) {
+    if (f->proto != IPPROTO_UDP_) return false;
+    uint8_t family = f->family;
+    if (!decode_udp(c, family, f->src, f->dst, f->data, f->caplen, CAP_REASM_MAX_BYTES, false))
+      return false;
+    c->out->note = "first fragment cut by the snap length: read on its own, not reassembled";
+    return true;
+  }
+  if (!c->d->reasm) {
+    c->d->saw_fragment = true;
+    return false;
+  }
+  f->ts_sec = c->rec->ts_sec;
+  f->ts_nsec = c->rec->ts_nsec;
+  f->frame = c->rec->frame;
+  cap_reasm_note_cut(c->d->reasm, f);
+  return false;
+}
+
 static bool decode_ipv4(ctx *c, const uint8_t *p, uint32_t caplen) {
   nta_reader r;
   nta_rd_init(&r, p, caplen);
@@ -170,6 +194,7 @@ static bool decode_ipv4(ctx *c, const uint8_t *p, uint32_t caplen) {
     cap_fragment f = {.family = 4, .src = src, .dst = dst, .id = id, .proto = proto,
                       .offset = offset, .more = more, .data = p + ihl, .caplen = have,
                       .wirelen = wire};
+    if (have < wire) return cut_fragment(c, &f);
     cap_reassembled res;
     if (!add_fragment(c, &f, &res)) return false;
     return decode_udp(c, 4, src, dst, res.data, res.caplen, res.wirelen, true);

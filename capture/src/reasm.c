@@ -301,6 +301,16 @@ bool cap_reasm_add(cap_reasm *ra, const cap_fragment *f, cap_reassembled *out) {
   return true;
 }
 
+void cap_reasm_note_cut(cap_reasm *ra, const cap_fragment *f) {
+  if (ra->done_slot >= 0) {
+    release(&ra->slots[ra->done_slot]);
+    ra->done_slot = -1;
+  }
+  ra->invalid++;
+  entry *e = find_or_create(ra, f);
+  if (e) remember_frame(e, f);
+}
+
 static int by_frame(const void *a, const void *b) {
   const cap_unfinished *x = a, *y = b;
   return x->frame < y->frame ? -1 : x->frame > y->frame;

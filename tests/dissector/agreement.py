@@ -265,8 +265,13 @@ class Mutator:
         if r.random() < 0.5:
             r.shuffle(pieces)
         gap = r.choice([0, 0, 1, 31, 3600])
-        return [(sec + (gap if i else 0), nsec, frag4(h, o, d, m, self.ident), None)
-                for i, (o, d, m) in enumerate(pieces)]
+        out = [(sec + (gap if i else 0), nsec, frag4(h, o, d, m, self.ident), None)
+               for i, (o, d, m) in enumerate(pieces)]
+        if r.random() < 0.15:   # one fragment cut by the snap length
+            i = r.randrange(len(out))
+            s_, n_, b, _ = out[i]
+            out[i] = (s_, n_, b[:r.randrange(20, len(b))], len(b))
+        return out
 
     def block_mutant(self, frames):
         """pcapng of `frames` with valid non-packet blocks in between."""

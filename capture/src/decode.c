@@ -127,7 +127,9 @@ static bool decode_tcp(ctx *c, uint8_t family, const uint8_t *src, const uint8_t
   return true;
 }
 
-static bool add_fragment(ctx *c, cap_fragment *f, cap_reassembled *res) {
+/* Stamps a fragment with its frame for the table; false when there is none (cap_decode_frame:
+ * fragments are only noted). */
+static bool for_table(ctx *c, cap_fragment *f) {
   if (!c->d->reasm) {
     c->d->saw_fragment = true;
     return false;
@@ -135,7 +137,11 @@ static bool add_fragment(ctx *c, cap_fragment *f, cap_reassembled *res) {
   f->ts_sec = c->rec->ts_sec;
   f->ts_nsec = c->rec->ts_nsec;
   f->frame = c->rec->frame;
-  if (!cap_reasm_add(c->d->reasm, f, res)) return false;
+  return true;
+}
+
+static bool add_fragment(ctx *c, cap_fragment *f, cap_reassembled *res) {
+  if (!for_table(c, f) || !cap_reasm_add(c->d->reasm, f, res)) return false;
   c->d->reassembled++;
   return true;
 }
@@ -153,14 +159,7 @@ static bool cut_fragment(ctx *c, cap_fragment *f) {
     c->out->note = "first fragment cut by the snap length: read on its own, not reassembled";
     return true;
   }
-  if (!c->d->reasm) {
-    c->d->saw_fragment = true;
-    return false;
-  }
-  f->ts_sec = c->rec->ts_sec;
-  f->ts_nsec = c->rec->ts_nsec;
-  f->frame = c->rec->frame;
-  cap_reasm_note_cut(c->d->reasm, f);
+  if (for_table(c, f)) cap_reasm_note_cut(c->d->reasm, f);
   return false;
 }
 

@@ -3,7 +3,8 @@
  * a port taken from the input, so every decoder path (link layers, IPv4/IPv6, extension headers,
  * fragment reassembly, decompression) sees the input. Touches every payload byte handed out so
  * ASan checks the bounds. The second pass also selects that port for TCP and feeds the segments
- * to the bounded TCP reassembly. */
+ * to the bounded TCP reassembly. Last, the input cut into raw-IP frames goes through the
+ * fragment tracker (the plugin's view of datagrams that never complete). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,30 @@ static void on_stream(void *arg, void **user, const cap_datagram *seg, bool from
   for (size_t i = 0; i < len; i++) *sum += b[i];
 }
 
+/* Frames of up to 255 bytes, each as long as its first byte says, fed as raw IP. */
+static void track_fragments(const uint8_t *data, size_t size) {
+  cap_frag_tracker *t = cap_frag_tracker_create(123);
+  if (!t) return;
+  uint64_t frame = 0;
+  for (size_t off = 0; off < size;) {
+    size_t n = data[off++];
+    if (n > size - off) n = size - off;
+    cap_frag_tracker_add(t, 101, data + off, (uint32_t)n, (uint32_t)n, ++frame, 0, 0);
+    off += n;
+  }
+  cap_frag_tracker_finish(t);
+  cap_datagram dg;
+  uint64_t last = 0;
+  while (cap_frag_tracker_next(t, &dg)) {
+    if (!dg.unusable || !dg.note || dg.captured_len || dg.frame > frame) __builtin_trap();
+    last += dg.frame;
+  }
+  sink = (uint32_t)last;
+  cap_frag_tracker_destroy(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  track_fragments(data, size);
   for (int pass = 0; pass < 2; pass++) {
     cap_reader *r = cap_reader_create();
     if (!r) return 0;

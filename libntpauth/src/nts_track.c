@@ -8,8 +8,14 @@
  *             timestamp names its request; RFC 8915 §5.3 says the identifiers must then match)
  *   clients:  address -> the session that last verified it, and an unanswered NTS NAK (frame
  *             and session + 1)
- * A cookie that is never seen is normal (it came from an NTS-KE not in the capture). The tables
- * grow with the capture: about 24 bytes per cookie, request and client. */
+ * A cookie that is never seen is normal (it came from an NTS-KE not in the capture).
+ *
+ * Memory stays flat however long the capture: each table grows to TABLE_MAX_CAP slots (kept at
+ * most half full), then starts a new generation and keeps the previous one for lookups (a
+ * record found there moves to the new one). So the last 32 k records of each kind are always
+ * remembered and at most two generations exist: about 12 MiB for the four tables. What falls
+ * out is treated like what the capture never showed: a cookie from no known frame, a reply
+ * without its request. */
 #include "nts_internal.h"
 
 #include <stdio.h>
@@ -28,7 +34,11 @@ typedef struct {
 typedef struct {
   rec *slots;
   size_t cap, n;
+  rec *old;            /* the previous generation, read-only but for moves out of it */
+  size_t old_cap, old_n;
 } table;
+
+#define TABLE_MAX_CAP ((size_t)1 << 16)   /* slots per generation: 1.5 MiB of 24-byte records */
 
 struct nta_nts_tracker {
   const nta_nts_store *st;
@@ -42,13 +52,26 @@ static uint64_t fnv(const uint8_t *p, size_t n) {
   return h ? h : 1;
 }
 
-static rec *table_find(const table *t, uint64_t key) {
-  if (!t->cap) return NULL;
-  key = key ? key : 1;
-  for (size_t i = key & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-    if (t->slots[i].key == key) return &t->slots[i];
-    if (t->slots[i].key == 0) return NULL;
+/* Home slot of a key. Transmit timestamps (the request table's keys) often have patterned or
+ * zero low bits (clocks of coarse resolution, chrony's randomised low bits aside): spread all
+ * bits over the index, or linear probing degrades into long runs. */
+static size_t home(uint64_t key, size_t cap) {
+  uint64_t h = key * 0x9e3779b97f4a7c15ull;
+  return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+static rec *probe(rec *slots, size_t cap, uint64_t key) {
+  if (!cap) return NULL;
+  for (size_t i = home(key, cap);; i = (i + 1) & (cap - 1)) {
+    if (slots[i].key == key) return &slots[i];
+    if (slots[i].key == 0) return NULL;
   }
+}
+
+static rec *table_find(const table *t, uint64_t key) {
+  key = key ? key : 1;
+  rec *r = probe(t->slots, t->cap, key);
+  return r ? r : probe(t->old, t->old_cap, key);
 }
 
 static bool table_grow(table *t) {
@@ -57,7 +80,7 @@ static bool table_grow(table *t) {
   if (!ns) return false;
   for (size_t i = 0; i < t->cap; i++) {
     if (!t->slots[i].key) continue;
-    size_t j = t->slots[i].key & (ncap - 1);
+    size_t j = home(t->slots[i].key, ncap);
     while (ns[j].key) j = (j + 1) & (ncap - 1);
     ns[j] = t->slots[i];
   }
@@ -67,16 +90,36 @@ static bool table_grow(table *t) {
   return true;
 }
 
-/* The record for key, created zeroed (session -1) when new; NULL when out of memory. */
+/* Room for one more record: grow, or at the size limit start a new generation (the oldest
+ * one is dropped). */
+static bool make_room(table *t) {
+  if ((t->n + 1) * 2 <= t->cap) return true;   /* at most half full: short probe runs */
+  if (t->cap < TABLE_MAX_CAP) return table_grow(t);
+  free(t->old);
+  t->old = t->slots;
+  t->old_cap = t->cap;
+  t->old_n = t->n;
+  t->n = 0;
+  /* Full size at once: growing it again would rehash a generation's worth of records. */
+  t->slots = calloc(TABLE_MAX_CAP, sizeof *t->slots);
+  t->cap = t->slots ? TABLE_MAX_CAP : 0;
+  return t->slots != NULL;
+}
+
+/* The record for key in the current generation: found, moved from the previous one, or
+ * created zeroed (session -1). NULL when out of memory. */
 static rec *table_put(table *t, uint64_t key, bool *is_new) {
   key = key ? key : 1;
-  rec *r = table_find(t, key);
-  *is_new = r == NULL;
+  rec *r = probe(t->slots, t->cap, key);
+  *is_new = false;
   if (r) return r;
-  if ((t->n + 1) * 4 > t->cap * 3 && !table_grow(t)) return NULL;
-  size_t i = key & (t->cap - 1);
+  if (!make_room(t)) return NULL;
+  rec *from = probe(t->old, t->old_cap, key);
+  size_t i = home(key, t->cap);
   while (t->slots[i].key) i = (i + 1) & (t->cap - 1);
-  t->slots[i] = (rec){.key = key, .session = -1};
+  t->slots[i] = from ? *from : (rec){.key = key, .session = -1};
+  if (from) from->frame2 = 0;   /* the moved copy is the live one (see pending_naks) */
+  *is_new = from == NULL;
   t->n++;
   return &t->slots[i];
 }
@@ -89,10 +132,11 @@ nta_nts_tracker *nta_nts_tracker_create(const nta_nts_store *st) {
 
 void nta_nts_tracker_destroy(nta_nts_tracker *tr) {
   if (!tr) return;
-  free(tr->cookies.slots);
-  free(tr->uids.slots);
-  free(tr->requests.slots);
-  free(tr->clients.slots);
+  table *all[] = {&tr->cookies, &tr->uids, &tr->requests, &tr->clients};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    free(all[i]->slots);
+    free(all[i]->old);
+  }
   free(tr);
 }
 
@@ -264,13 +308,16 @@ static int by_frame(const void *a, const void *b) {
 
 void nta_nts_tracker_pending_naks(const nta_nts_tracker *tr, void (*fn)(uint32_t, void *),
                                   void *arg) {
-  if (!tr || !tr->clients.n) return;
-  uint32_t *frames = malloc(tr->clients.n * sizeof *frames);
+  if (!tr || !(tr->clients.n + tr->clients.old_n)) return;
+  uint32_t *frames = malloc((tr->clients.n + tr->clients.old_n) * sizeof *frames);
   if (!frames) return;
   size_t n = 0;
-  for (size_t i = 0; i < tr->clients.cap; i++)
-    if (tr->clients.slots[i].key && tr->clients.slots[i].frame2)
-      frames[n++] = tr->clients.slots[i].frame2;
+  const table *c = &tr->clients;
+  for (size_t i = 0; i < c->cap; i++)
+    if (c->slots[i].key && c->slots[i].frame2) frames[n++] = c->slots[i].frame2;
+  /* A record moved to the current generation has frame2 cleared in the old one. */
+  for (size_t i = 0; i < c->old_cap; i++)
+    if (c->old[i].key && c->old[i].frame2) frames[n++] = c->old[i].frame2;
   qsort(frames, n, sizeof *frames, by_frame);
   for (size_t i = 0; i < n; i++) fn(frames[i], arg);
   free(frames);

@@ -337,6 +337,29 @@ static void test_tracker(void) {
   nta_nts_store_destroy(st);
 }
 
+/* The tracker's memory is bounded: after many requests the oldest are forgotten (a reply to
+ * one is then like a reply whose request the capture does not hold), the recent ones are not. */
+static void test_tracker_bounded(void) {
+  nta_nts_store *st = tracker_store();
+  nta_nts_tracker *tr = nta_nts_tracker_create(st);
+  uint8_t b[512];
+  nta_nts_info in;
+  const uint32_t n = 200000;   /* well past two generations of the request table */
+  for (uint32_t i = 1; i <= n; i++) {
+    track(tr, i, b, tk_packet(b, false, 0x10000 + i, 0xa1, 0x99, NULL, NULL, 0), &in);
+    g_assert_cmpint(in.verdict, ==, NTA_V_GOOD);
+  }
+  /* Replies whose identifier differs from their request's: found only for a remembered one. */
+  track(tr, n + 1, b, tk_packet(b, true, 0x10000 + n, 0xb2, 0, NULL, NULL, 0), &in);
+  g_assert_cmpuint(in.uid_mismatch_frame, ==, n);
+  track(tr, n + 2, b, tk_packet(b, true, 0x10000 + n - 30000, 0xb2, 0, NULL, NULL, 0), &in);
+  g_assert_cmpuint(in.uid_mismatch_frame, ==, n - 30000);
+  track(tr, n + 3, b, tk_packet(b, true, 0x10001, 0xb2, 0, NULL, NULL, 0), &in);
+  g_assert_cmpuint(in.uid_mismatch_frame, ==, 0);
+  nta_nts_tracker_destroy(tr);
+  nta_nts_store_destroy(st);
+}
+
 /* After an NTS NAK the client's next session may be one we have no keys for (a chrony dump
  * holds only the session current at the client's exit): its packets are nts, never bad_mac. So
  * are packets whose cookie an NTS-KE of an unknown session delivered. */
@@ -434,6 +457,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nts/field_parser", test_field_parser);
   g_test_add_func("/nts/tracker", test_tracker);
   g_test_add_func("/nts/tracker_new_keys", test_tracker_new_keys);
+  g_test_add_func("/nts/tracker_bounded", test_tracker_bounded);
   g_test_add_func("/nts/ntske_conn", test_ntske_conn);
   return g_test_run();
 }

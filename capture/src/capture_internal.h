@@ -122,7 +122,8 @@ typedef struct {
 void cap_reasm_finish(cap_reasm *ra);
 /* The next queued report, oldest first; false when none. */
 bool cap_reasm_next_unfinished(cap_reasm *ra, cap_unfinished *out);
-/* A fragment cut by the snap length: it joins its datagram's frames but places no bytes. */
+/* A fragment cut by the snap length: it joins its datagram's frames (and gives its ports if it
+ * is the first) but places no bytes. */
 void cap_reasm_note_cut(cap_reasm *ra, const cap_fragment *f);
 uint64_t cap_reasm_dropped(const cap_reasm *ra);
 uint64_t cap_reasm_invalid(const cap_reasm *ra);

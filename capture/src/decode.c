@@ -247,6 +247,12 @@ static bool walk_ipv6(ctx *c, const uint8_t *src, const uint8_t *dst, uint8_t nh
       cap_fragment f = {.family = 6, .src = src, .dst = dst, .id = id, .proto = next,
                         .offset = offset, .more = more, .data = data + off,
                         .caplen = have - off, .wirelen = wire - off};
+      /* Cut by the snap length: Wireshark 4.0 neither reassembles it nor, unlike IPv4, reads a
+       * cut first fragment on its own; its datagram stays incomplete. */
+      if (f.caplen < f.wirelen) {
+        if (for_table(c, &f)) cap_reasm_note_cut(c->d->reasm, &f);
+        return false;
+      }
       cap_reassembled res;
       if (!add_fragment(c, &f, &res)) return false;
       return walk_ipv6(c, src, dst, res.proto, res.data, res.caplen, res.wirelen, true);

@@ -308,7 +308,9 @@ void cap_reasm_note_cut(cap_reasm *ra, const cap_fragment *f) {
   }
   ra->invalid++;
   entry *e = find_or_create(ra, f);
-  if (e) remember_frame(e, f);
+  if (!e) return;
+  remember_frame(e, f);
+  note_ports(e, f);   /* an IPv6 first fragment: its ports still tell whether it was NTP */
 }
 
 static int by_frame(const void *a, const void *b) {

@@ -122,6 +122,13 @@ def frag4(hdr, off, data, more, ident):
     return bytes(ipv4_fix(h)) + data
 
 
+def frag6(udp_bytes, off, data, more, ident):
+    """An IPv6 fragment (2001:db8::1 -> 2001:db8::2) of a UDP datagram."""
+    pl = struct.pack("!BBHI", 17, 0, off | (1 if more else 0), ident) + data
+    return (struct.pack("!IHBB", 0x60000000, len(pl), 44, 64) + b"\x20\x01\x0d\xb8" +
+            b"\0" * 11 + b"\x01" + b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02" + pl)
+
+
 def set_udp_len(pkt, delta=None, value=None):
     p = bytearray(pkt)
     ulo = (p[0] & 15) * 4 + 4 if p[0] >> 4 == 4 else 44
@@ -189,6 +196,14 @@ def repro(outdir, sample):
         (s1 + 1, n1 + 1000, frag4(h, 40, udp[40:48], True, 0x202), None),
         (s1 + 1, n1 + 2000, frag4(h, 40, udp[40:], False, 0x202), None),
     ])
+    # Fragments cut by the snap length are never reassembled; a cut first IPv4 fragment is read
+    # on its own (frame 1), a cut first IPv6 fragment is not: its datagram (frames 3 and 4) gets
+    # a line per fragment at the end.
+    f0, f1 = frag4(h, 0, udp[:40], True, 0x300), frag4(h, 40, udp[40:], False, 0x300)
+    g0, g1 = frag6(udp, 0, udp[:40], True, 0x301), frag6(udp, 40, udp[40:], False, 0x301)
+    files["cut-fragments.pcap"] = pcap_bytes([(s0, n0, f0[:40], len(f0)), (s0, n0 + 1, f1, None),
+                                              (s0, n0 + 2, g0[:60], len(g0)),
+                                              (s0, n0 + 3, g1, None)])
     # Option values Wireshark refuses: a packet flags option of 2 bytes on the reply (frame 2),
     # a statistics block whose custom option has no enterprise number (before frame 2).
     files["option-value.pcapng"] = (SHB + IDB + epb(s0, n0, req) +

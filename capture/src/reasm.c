@@ -330,7 +330,8 @@ void cap_reasm_finish(cap_reasm *ra) {
     report_unfinished(ra, e, NULL);
     release(e);
   }
-  qsort(ra->queue + first, ra->n - first, sizeof *ra->queue, by_frame);
+  if (ra->n > first)   /* qsort's base must not be NULL, even for no elements */
+    qsort(ra->queue + first, ra->n - first, sizeof *ra->queue, by_frame);
 }
 
 bool cap_reasm_next_unfinished(cap_reasm *ra, cap_unfinished *out) {

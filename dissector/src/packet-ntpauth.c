@@ -290,6 +290,7 @@ static void keep_unfinished(const cap_datagram *dg) {
   cap_note_verdict(dg->note, dg->unusable, &vr);
   nta_observation obs;
   nta_exchange_result xr;
+  memset(&obs, 0, sizeof obs);   /* capture 0 and every field the packet does not set */
   obs.src = dg->src;
   obs.dst = dg->dst;
   obs.frame = dg->frame;
